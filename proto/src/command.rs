@@ -1,0 +1,197 @@
+//! Commands: what an actor asks the engine to do, and why it may say no.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{PlayerId, TeamCode};
+use crate::league::Player;
+use crate::money::Money;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Start the auction. The nomination order inside each set is shuffled
+    /// with `seed`; the server draws one when it is absent.
+    Start {
+        #[serde(default)]
+        seed: Option<u64>,
+    },
+    Pause,
+    Resume,
+    /// Put the next player of the nomination order on the block.
+    Next,
+    /// Put this player on the block, out of order.
+    Nominate { player: PlayerId },
+    /// Bid exactly `amount` for `team`.
+    Bid { team: TeamCode, amount: Money },
+    /// Bid the next valid amount for `team`.
+    Raise { team: TeamCode },
+    GoingOnce,
+    GoingTwice,
+    /// The hammer: sold to the leading team.
+    Sold,
+    /// Close a lot without bids.
+    Unsold,
+    /// Take back the last bid of the lot on the block.
+    UndoBid,
+    /// Reopen the last closed lot (a sale is refunded).
+    UndoSale,
+    AdjustPurse {
+        team: TeamCode,
+        delta: i64,
+        reason: String,
+    },
+    /// Add a player to the pool; the `id` sent is ignored, the server assigns one.
+    AddPlayer { player: Player },
+    /// Replace a player's details (same `id`).
+    EditPlayer { player: Player },
+    WithdrawPlayer { player: PlayerId },
+    /// Take the player on the block back to the pool, discarding the bids.
+    ResetLot,
+    /// Back to before the start; the player pool is kept.
+    ResetAuction,
+    /// Once the sets are done: a new round of the unsold players.
+    OpenAccelerated,
+    /// The bid clock ran out (sent by the server itself).
+    Tick,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Start { .. } => "start",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Next => "next",
+            Command::Nominate { .. } => "nominate",
+            Command::Bid { .. } => "bid",
+            Command::Raise { .. } => "raise",
+            Command::GoingOnce => "going_once",
+            Command::GoingTwice => "going_twice",
+            Command::Sold => "sold",
+            Command::Unsold => "unsold",
+            Command::UndoBid => "undo_bid",
+            Command::UndoSale => "undo_sale",
+            Command::AdjustPurse { .. } => "adjust_purse",
+            Command::AddPlayer { .. } => "add_player",
+            Command::EditPlayer { .. } => "edit_player",
+            Command::WithdrawPlayer { .. } => "withdraw_player",
+            Command::ResetLot => "reset_lot",
+            Command::ResetAuction => "reset_auction",
+            Command::OpenAccelerated => "open_accelerated",
+            Command::Tick => "tick",
+        }
+    }
+}
+
+/// Why the engine refused a command. Each has a stable snake_case code on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The actor's role may not issue this command.
+    Forbidden,
+    /// A team tried to bid for another team.
+    WrongTeam,
+    NotStarted,
+    AlreadyStarted,
+    Paused,
+    NotPaused,
+    NoLot,
+    LotInProgress,
+    UnknownTeam,
+    UnknownPlayer,
+    PlayerUnavailable,
+    NoPlayersLeft,
+    BelowBase,
+    BelowMinimum,
+    AlreadyLeading,
+    OverMaxBid,
+    SquadFull,
+    OverseasFull,
+    NoLeader,
+    HasBids,
+    WrongStage,
+    NothingToUndo,
+    InvalidPlayer,
+    InvalidAdjustment,
+    SetsNotDone,
+    NoUnsoldPlayers,
+    ClockNotDue,
+    /// The server could not make the command durable; nothing was applied.
+    Unavailable,
+}
+
+impl RejectCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [RejectCode; 28] = [RejectCode::Forbidden, RejectCode::WrongTeam, RejectCode::NotStarted, RejectCode::AlreadyStarted, RejectCode::Paused, RejectCode::NotPaused, RejectCode::NoLot, RejectCode::LotInProgress, RejectCode::UnknownTeam, RejectCode::UnknownPlayer, RejectCode::PlayerUnavailable, RejectCode::NoPlayersLeft, RejectCode::BelowBase, RejectCode::BelowMinimum, RejectCode::AlreadyLeading, RejectCode::OverMaxBid, RejectCode::SquadFull, RejectCode::OverseasFull, RejectCode::NoLeader, RejectCode::HasBids, RejectCode::WrongStage, RejectCode::NothingToUndo, RejectCode::InvalidPlayer, RejectCode::InvalidAdjustment, RejectCode::SetsNotDone, RejectCode::NoUnsoldPlayers, RejectCode::ClockNotDue, RejectCode::Unavailable];
+
+    /// The wire spelling (the same as serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::Forbidden => "forbidden",
+            RejectCode::WrongTeam => "wrong_team",
+            RejectCode::NotStarted => "not_started",
+            RejectCode::AlreadyStarted => "already_started",
+            RejectCode::Paused => "paused",
+            RejectCode::NotPaused => "not_paused",
+            RejectCode::NoLot => "no_lot",
+            RejectCode::LotInProgress => "lot_in_progress",
+            RejectCode::UnknownTeam => "unknown_team",
+            RejectCode::UnknownPlayer => "unknown_player",
+            RejectCode::PlayerUnavailable => "player_unavailable",
+            RejectCode::NoPlayersLeft => "no_players_left",
+            RejectCode::BelowBase => "below_base",
+            RejectCode::BelowMinimum => "below_minimum",
+            RejectCode::AlreadyLeading => "already_leading",
+            RejectCode::OverMaxBid => "over_max_bid",
+            RejectCode::SquadFull => "squad_full",
+            RejectCode::OverseasFull => "overseas_full",
+            RejectCode::NoLeader => "no_leader",
+            RejectCode::HasBids => "has_bids",
+            RejectCode::WrongStage => "wrong_stage",
+            RejectCode::NothingToUndo => "nothing_to_undo",
+            RejectCode::InvalidPlayer => "invalid_player",
+            RejectCode::InvalidAdjustment => "invalid_adjustment",
+            RejectCode::SetsNotDone => "sets_not_done",
+            RejectCode::NoUnsoldPlayers => "no_unsold_players",
+            RejectCode::ClockNotDue => "clock_not_due",
+            RejectCode::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for RejectCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused command: a stable code and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Rejection {
+    pub code: RejectCode,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Rejection {
+        Rejection {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_match_serde() {
+        for code in RejectCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Events: the facts the engine records. Folding them in order with
+//! [`State::apply`](crate::state::State::apply) rebuilds the auction exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{PlayerId, TeamCode};
+use crate::league::Player;
+use crate::money::Money;
+use crate::state::{Stage, Timer};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// The auction began; `queue` is the nomination order drawn with `seed`.
+    AuctionStarted { seed: u64, queue: Vec<PlayerId> },
+    /// Paused; a running lot clock is frozen with `remaining_ms` left.
+    Paused { remaining_ms: Option<u64> },
+    /// Resumed; a frozen lot clock now runs until `deadline_ms`.
+    Resumed { deadline_ms: Option<u64> },
+    LotOpened {
+        player: PlayerId,
+        at_ms: u64,
+        deadline_ms: Option<u64>,
+    },
+    BidPlaced {
+        team: TeamCode,
+        amount: Money,
+        at_ms: u64,
+        deadline_ms: Option<u64>,
+    },
+    /// Going once / going twice (or back to open).
+    StageChanged {
+        stage: Stage,
+        deadline_ms: Option<u64>,
+    },
+    /// The last bid of the lot was taken back; the stage before it returns.
+    BidUndone { timer: Option<Timer> },
+    PlayerSold {
+        player: PlayerId,
+        team: TeamCode,
+        price: Money,
+    },
+    PlayerUnsold { player: PlayerId },
+    /// The last closed lot is back on the block (a sale is refunded).
+    LotReopened {
+        player: PlayerId,
+        timer: Option<Timer>,
+    },
+    PurseAdjusted {
+        team: TeamCode,
+        delta: i64,
+        reason: String,
+    },
+    PlayerAdded { player: Player },
+    PlayerEdited { player: Player },
+    PlayerWithdrawn { player: PlayerId },
+    /// The player on the block goes back to the pool, bids discarded.
+    LotReset { player: PlayerId },
+    /// Everything back to before the start; the player pool is kept.
+    AuctionReset,
+    /// A new round with these (previously unsold) players, in this order.
+    AcceleratedRoundOpened { round: u32, players: Vec<PlayerId> },
+}
+
+impl Event {
+    /// A short snake_case name, for logs and the event list.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::AuctionStarted { .. } => "auction_started",
+            Event::Paused { .. } => "paused",
+            Event::Resumed { .. } => "resumed",
+            Event::LotOpened { .. } => "lot_opened",
+            Event::BidPlaced { .. } => "bid_placed",
+            Event::StageChanged { .. } => "stage_changed",
+            Event::BidUndone { .. } => "bid_undone",
+            Event::PlayerSold { .. } => "player_sold",
+            Event::PlayerUnsold { .. } => "player_unsold",
+            Event::LotReopened { .. } => "lot_reopened",
+            Event::PurseAdjusted { .. } => "purse_adjusted",
+            Event::PlayerAdded { .. } => "player_added",
+            Event::PlayerEdited { .. } => "player_edited",
+            Event::PlayerWithdrawn { .. } => "player_withdrawn",
+            Event::LotReset { .. } => "lot_reset",
+            Event::AuctionReset => "auction_reset",
+            Event::AcceleratedRoundOpened { .. } => "accelerated_round_opened",
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The league: rules, franchises and the player pool, as data.
+//!
+//! Parsing and validating a league file lives in the server; these are the
+//! shapes every part of the system shares.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{PlayerId, TeamCode};
+use crate::money::Money;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct League {
+    pub name: String,
+    pub rules: Rules,
+    pub teams: Vec<Team>,
+    /// Set names in the order they go under the hammer.
+    pub sets: Vec<String>,
+    pub players: Vec<Player>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
+    /// Every team's starting purse.
+    pub purse: Money,
+    pub squad_min: u32,
+    pub squad_max: u32,
+    pub overseas_max: u32,
+    /// Bid increments: from `from` upwards each raise is at least `step`.
+    /// Sorted by `from`, the first starting at zero.
+    pub ladder: Vec<LadderStep>,
+    /// The bid clock, if the league uses one.
+    #[serde(default)]
+    pub clock: Option<ClockRules>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderStep {
+    pub from: Money,
+    pub step: Money,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockRules {
+    /// Seconds a lot stays open before "going once".
+    pub lot_seconds: u32,
+    /// A bid always leaves at least this many seconds on the clock.
+    pub min_seconds_after_bid: u32,
+    /// Seconds for "going once" and for "going twice".
+    pub stage_seconds: u32,
+    /// Whether the clock moves the stages on by itself, up to the hammer.
+    pub auto_advance: bool,
+}
+
+impl Rules {
+    /// The increment that applies on top of `current`.
+    pub fn step_at(&self, current: Money) -> Money {
+        self.ladder
+            .iter()
+            .rev()
+            .find(|s| s.from <= current)
+            .or(self.ladder.first())
+            .map_or(Money(1), |s| s.step)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub code: TeamCode,
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Batter,
+    Bowler,
+    AllRounder,
+    WicketKeeper,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Batter,
+        Role::AllRounder,
+        Role::WicketKeeper,
+        Role::Bowler,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Batter => "Batter",
+            Role::Bowler => "Bowler",
+            Role::AllRounder => "All-rounder",
+            Role::WicketKeeper => "Wicket-keeper",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Role::Batter => "BAT",
+            Role::Bowler => "BOWL",
+            Role::AllRounder => "AR",
+            Role::WicketKeeper => "WK",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Player {
+    pub id: PlayerId,
+    pub name: String,
+    pub role: Role,
+    pub country: String,
+    pub overseas: bool,
+    pub capped: bool,
+    pub base: Money,
+    pub set: String,
+    #[serde(default)]
+    pub stats: Stats,
+}
+
+/// A few career figures (T20), shown on the block.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub matches: u32,
+    pub runs: u32,
+    pub wickets: u32,
+    /// Batting strike rate; 0 when not meaningful.
+    pub strike_rate: f64,
+    /// Bowling economy; 0 when not meaningful.
+    pub economy: f64,
+}

@@ -1,0 +1,18 @@
+//! The auction's shared language: money, league data, commands, events, the
+//! pure state fold and the wire messages. No I/O, no async runtime.
+
+pub mod command;
+pub mod event;
+pub mod ids;
+pub mod league;
+pub mod money;
+pub mod msg;
+pub mod state;
+
+pub use command::{Command, RejectCode, Rejection};
+pub use event::Event;
+pub use ids::{PlayerId, TeamCode};
+pub use league::{ClockRules, LadderStep, League, Player, Role, Rules, Stats, Team};
+pub use money::Money;
+pub use msg::{Access, Actor, ClientMsg, Entry, ErrorCode, ServerMsg, Snapshot};
+pub use state::{Phase, PlayerStatus, Stage, State, Timer};

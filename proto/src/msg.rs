@@ -1,0 +1,206 @@
+//! Messages on the wire: JSON text frames, each with a `type` tag.
+//! `docs/protocol.md` shows an example of every one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, RejectCode};
+use crate::event::Event;
+use crate::ids::TeamCode;
+use crate::state::State;
+
+/// Bumped on any incompatible change of these messages.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest message either side accepts.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What an account may do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Access {
+    Admin,
+    Presenter,
+    Team { team: TeamCode },
+    Viewer,
+    /// The server itself (the bid clock).
+    System,
+}
+
+impl Access {
+    pub fn label(&self) -> String {
+        match self {
+            Access::Admin => "admin".into(),
+            Access::Presenter => "presenter".into(),
+            Access::Team { team } => format!("team {team}"),
+            Access::Viewer => "viewer".into(),
+            Access::System => "system".into(),
+        }
+    }
+
+    /// Admin and presenter run the room.
+    pub fn runs_room(&self) -> bool {
+        matches!(self, Access::Admin | Access::Presenter)
+    }
+}
+
+/// Who issued a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The account name; empty in what viewers receive.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    #[serde(flatten)]
+    pub access: Access,
+}
+
+impl Actor {
+    pub fn new(user: impl Into<String>, access: Access) -> Actor {
+        Actor {
+            user: user.into(),
+            access,
+        }
+    }
+
+    pub fn system() -> Actor {
+        Actor::new("system", Access::System)
+    }
+}
+
+/// One accepted command as recorded in the log and broadcast to clients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Gapless, starting at 1.
+    pub seq: u64,
+    /// Server time, milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    pub actor: Actor,
+    /// The client's request id; absent in what viewers receive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub event: Event,
+}
+
+impl Entry {
+    /// What a viewer may see: no account names, no request ids.
+    pub fn public(&self) -> Entry {
+        Entry {
+            seq: self.seq,
+            at_ms: self.at_ms,
+            actor: Actor {
+                user: String::new(),
+                access: self.actor.access.clone(),
+            },
+            request_id: None,
+            event: self.event.clone(),
+        }
+    }
+}
+
+/// The whole state as of `seq` (0 is before any event).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub state: State,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Log in; answered by `welcome` with a snapshot, or `error`.
+    Login {
+        v: u32,
+        user: String,
+        password: String,
+    },
+    /// Pick up a session after a dropped connection; answered by `welcome`
+    /// and then every event after `last_seq` (or a snapshot if too far behind).
+    Resume {
+        v: u32,
+        token: String,
+        last_seq: u64,
+    },
+    /// Ask the engine to do something; answered by `accepted` or `rejected`
+    /// with the same `id`. Sending the same `id` again returns the first answer.
+    Command { id: String, command: Command },
+    /// The recorded events after `since`, at most `limit` (default 500).
+    History {
+        #[serde(default)]
+        since: u64,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Ask for a fresh snapshot.
+    Snapshot,
+    Ping { nonce: u64 },
+    /// End the session: the token stops working.
+    Logout,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    Welcome {
+        v: u32,
+        user: String,
+        access: Access,
+        token: String,
+        expires_at_ms: u64,
+        /// Present after a login or when a resume was too far behind;
+        /// absent when the missed events follow instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<Snapshot>,
+    },
+    Snapshot(Snapshot),
+    Event(Entry),
+    Accepted {
+        id: String,
+        seq: u64,
+    },
+    Rejected {
+        id: String,
+        code: RejectCode,
+        message: String,
+    },
+    History {
+        entries: Vec<Entry>,
+        /// More entries follow after the last one returned.
+        more: bool,
+    },
+    Pong {
+        nonce: u64,
+    },
+    /// A protocol-level problem (bad JSON, not logged in, ...). Nothing changed.
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, or not a message this protocol knows.
+    BadRequest,
+    /// The client speaks another protocol version.
+    Version,
+    /// Wrong user name or password.
+    BadCredentials,
+    /// Too many failed logins; wait and try again.
+    Throttled,
+    /// The token is unknown, expired or revoked.
+    BadToken,
+    /// This needs a login first.
+    NotLoggedIn,
+    /// Already logged in on this connection.
+    AlreadyLoggedIn,
+    /// Too many messages; slow down.
+    RateLimited,
+    /// The server is shutting down or could not serve the request.
+    Unavailable,
+}
+
+impl ServerMsg {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server messages always serialize")
+    }
+}
