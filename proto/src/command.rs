@@ -22,11 +22,18 @@ pub enum Command {
     /// Put the next player of the nomination order on the block.
     Next,
     /// Put this player on the block, out of order.
-    Nominate { player: PlayerId },
+    Nominate {
+        player: PlayerId,
+    },
     /// Bid exactly `amount` for `team`.
-    Bid { team: TeamCode, amount: Money },
+    Bid {
+        team: TeamCode,
+        amount: Money,
+    },
     /// Bid the next valid amount for `team`.
-    Raise { team: TeamCode },
+    Raise {
+        team: TeamCode,
+    },
     GoingOnce,
     GoingTwice,
     /// The hammer: sold to the leading team.
@@ -43,10 +50,16 @@ pub enum Command {
         reason: String,
     },
     /// Add a player to the pool; the `id` sent is ignored, the server assigns one.
-    AddPlayer { player: Player },
+    AddPlayer {
+        player: Player,
+    },
     /// Replace a player's details (same `id`).
-    EditPlayer { player: Player },
-    WithdrawPlayer { player: PlayerId },
+    EditPlayer {
+        player: Player,
+    },
+    WithdrawPlayer {
+        player: PlayerId,
+    },
     /// Take the player on the block back to the pool, discarding the bids.
     ResetLot,
     /// Back to before the start; the player pool is kept.
@@ -124,7 +137,36 @@ pub enum RejectCode {
 
 impl RejectCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [RejectCode; 28] = [RejectCode::Forbidden, RejectCode::WrongTeam, RejectCode::NotStarted, RejectCode::AlreadyStarted, RejectCode::Paused, RejectCode::NotPaused, RejectCode::NoLot, RejectCode::LotInProgress, RejectCode::UnknownTeam, RejectCode::UnknownPlayer, RejectCode::PlayerUnavailable, RejectCode::NoPlayersLeft, RejectCode::BelowBase, RejectCode::BelowMinimum, RejectCode::AlreadyLeading, RejectCode::OverMaxBid, RejectCode::SquadFull, RejectCode::OverseasFull, RejectCode::NoLeader, RejectCode::HasBids, RejectCode::WrongStage, RejectCode::NothingToUndo, RejectCode::InvalidPlayer, RejectCode::InvalidAdjustment, RejectCode::SetsNotDone, RejectCode::NoUnsoldPlayers, RejectCode::ClockNotDue, RejectCode::Unavailable];
+    pub const ALL: [RejectCode; 28] = [
+        RejectCode::Forbidden,
+        RejectCode::WrongTeam,
+        RejectCode::NotStarted,
+        RejectCode::AlreadyStarted,
+        RejectCode::Paused,
+        RejectCode::NotPaused,
+        RejectCode::NoLot,
+        RejectCode::LotInProgress,
+        RejectCode::UnknownTeam,
+        RejectCode::UnknownPlayer,
+        RejectCode::PlayerUnavailable,
+        RejectCode::NoPlayersLeft,
+        RejectCode::BelowBase,
+        RejectCode::BelowMinimum,
+        RejectCode::AlreadyLeading,
+        RejectCode::OverMaxBid,
+        RejectCode::SquadFull,
+        RejectCode::OverseasFull,
+        RejectCode::NoLeader,
+        RejectCode::HasBids,
+        RejectCode::WrongStage,
+        RejectCode::NothingToUndo,
+        RejectCode::InvalidPlayer,
+        RejectCode::InvalidAdjustment,
+        RejectCode::SetsNotDone,
+        RejectCode::NoUnsoldPlayers,
+        RejectCode::ClockNotDue,
+        RejectCode::Unavailable,
+    ];
 
     /// The wire spelling (the same as serde's).
     pub fn as_str(self) -> &'static str {

@@ -12,11 +12,18 @@ use crate::state::{Stage, Timer};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// The auction began; `queue` is the nomination order drawn with `seed`.
-    AuctionStarted { seed: u64, queue: Vec<PlayerId> },
+    AuctionStarted {
+        seed: u64,
+        queue: Vec<PlayerId>,
+    },
     /// Paused; a running lot clock is frozen with `remaining_ms` left.
-    Paused { remaining_ms: Option<u64> },
+    Paused {
+        remaining_ms: Option<u64>,
+    },
     /// Resumed; a frozen lot clock now runs until `deadline_ms`.
-    Resumed { deadline_ms: Option<u64> },
+    Resumed {
+        deadline_ms: Option<u64>,
+    },
     LotOpened {
         player: PlayerId,
         at_ms: u64,
@@ -34,13 +41,17 @@ pub enum Event {
         deadline_ms: Option<u64>,
     },
     /// The last bid of the lot was taken back; the stage before it returns.
-    BidUndone { timer: Option<Timer> },
+    BidUndone {
+        timer: Option<Timer>,
+    },
     PlayerSold {
         player: PlayerId,
         team: TeamCode,
         price: Money,
     },
-    PlayerUnsold { player: PlayerId },
+    PlayerUnsold {
+        player: PlayerId,
+    },
     /// The last closed lot is back on the block (a sale is refunded).
     LotReopened {
         player: PlayerId,
@@ -51,15 +62,26 @@ pub enum Event {
         delta: i64,
         reason: String,
     },
-    PlayerAdded { player: Player },
-    PlayerEdited { player: Player },
-    PlayerWithdrawn { player: PlayerId },
+    PlayerAdded {
+        player: Player,
+    },
+    PlayerEdited {
+        player: Player,
+    },
+    PlayerWithdrawn {
+        player: PlayerId,
+    },
     /// The player on the block goes back to the pool, bids discarded.
-    LotReset { player: PlayerId },
+    LotReset {
+        player: PlayerId,
+    },
     /// Everything back to before the start; the player pool is kept.
     AuctionReset,
     /// A new round with these (previously unsold) players, in this order.
-    AcceleratedRoundOpened { round: u32, players: Vec<PlayerId> },
+    AcceleratedRoundOpened {
+        round: u32,
+        players: Vec<PlayerId>,
+    },
 }
 
 impl Event {

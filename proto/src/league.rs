@@ -119,6 +119,9 @@ pub struct Player {
     pub set: String,
     #[serde(default)]
     pub stats: Stats,
+    /// The team the player played for last season (for Right to Match).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_team: Option<TeamCode>,
 }
 
 /// A few career figures (T20), shown on the block.

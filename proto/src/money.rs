@@ -217,12 +217,27 @@ mod tests {
     #[test]
     fn refuses_nonsense() {
         assert_eq!("".parse::<Money>(), Err(MoneyError::Empty));
-        assert!(matches!("abc".parse::<Money>(), Err(MoneyError::Invalid(_))));
-        assert!(matches!("12usd".parse::<Money>(), Err(MoneyError::Invalid(_))));
-        assert!(matches!("1.2.3".parse::<Money>(), Err(MoneyError::Invalid(_))));
+        assert!(matches!(
+            "abc".parse::<Money>(),
+            Err(MoneyError::Invalid(_))
+        ));
+        assert!(matches!(
+            "12usd".parse::<Money>(),
+            Err(MoneyError::Invalid(_))
+        ));
+        assert!(matches!(
+            "1.2.3".parse::<Money>(),
+            Err(MoneyError::Invalid(_))
+        ));
         assert!(matches!("-5".parse::<Money>(), Err(MoneyError::Invalid(_))));
-        assert!(matches!("7.5".parse::<Money>(), Err(MoneyError::TooPrecise(_))));
-        assert!(matches!("1.255cr".parse::<Money>(), Err(MoneyError::TooPrecise(_))));
+        assert!(matches!(
+            "7.5".parse::<Money>(),
+            Err(MoneyError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            "1.255cr".parse::<Money>(),
+            Err(MoneyError::TooPrecise(_))
+        ));
         assert!(matches!(
             "99999999999999999999999".parse::<Money>(),
             Err(MoneyError::TooLarge(_))

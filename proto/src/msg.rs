@@ -20,7 +20,9 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub enum Access {
     Admin,
     Presenter,
-    Team { team: TeamCode },
+    Team {
+        team: TeamCode,
+    },
     Viewer,
     /// The server itself (the bid clock).
     System,
@@ -121,7 +123,10 @@ pub enum ClientMsg {
     },
     /// Ask the engine to do something; answered by `accepted` or `rejected`
     /// with the same `id`. Sending the same `id` again returns the first answer.
-    Command { id: String, command: Command },
+    Command {
+        id: String,
+        command: Command,
+    },
     /// The recorded events after `since`, at most `limit` (default 500).
     History {
         #[serde(default)]
@@ -131,7 +136,9 @@ pub enum ClientMsg {
     },
     /// Ask for a fresh snapshot.
     Snapshot,
-    Ping { nonce: u64 },
+    Ping {
+        nonce: u64,
+    },
     /// End the session: the token stops working.
     Logout,
 }

@@ -253,10 +253,10 @@ impl State {
 
     /// Who `Next` would put on the block.
     pub fn next_in_queue(&self) -> Option<PlayerId> {
-        self.queue
-            .iter()
-            .copied()
-            .find(|id| self.player(*id).is_some_and(|p| p.status == PlayerStatus::Available))
+        self.queue.iter().copied().find(|id| {
+            self.player(*id)
+                .is_some_and(|p| p.status == PlayerStatus::Available)
+        })
     }
 
     /// The players still to come in this round, in order.

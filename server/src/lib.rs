@@ -1,1 +1,6 @@
-pub fn x(){}
+//! The auction server: league loading, the engine, the event store and the
+//! network front doors.
+
+pub mod engine;
+pub mod league;
+pub mod store;

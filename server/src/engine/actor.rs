@@ -1,0 +1,439 @@
+//! The single writer: one task owns the state, takes commands over a channel,
+//! appends the resulting events to the store, flushes once per batch (group
+//! commit), and only then answers and broadcasts them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auction_proto::msg::ServerMsg;
+use auction_proto::{Actor, Command, Entry, RejectCode, Rejection, Snapshot, State};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::rules::{decide, next_tick_ms};
+use crate::store::{Store, StoreError};
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn system_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A clock the engine reads time from (the system clock outside tests).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Write a snapshot every this many events.
+    pub snapshot_every: u64,
+    /// The most commands sharing one flush.
+    pub max_batch: usize,
+    /// Remembered request ids (for idempotent retries).
+    pub remembered_requests: usize,
+    /// A resume further behind than this gets a snapshot instead of events.
+    pub resume_window: u64,
+    /// Broadcast buffer: a subscriber further behind is told it lagged.
+    pub broadcast_capacity: usize,
+    pub clock: Clock,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            snapshot_every: 1000,
+            max_batch: 512,
+            remembered_requests: 100_000,
+            resume_window: 5000,
+            broadcast_capacity: 4096,
+            clock: Arc::new(system_now_ms),
+        }
+    }
+}
+
+/// An accepted event, serialized once for everybody who receives it.
+#[derive(Debug)]
+pub struct Published {
+    pub entry: Entry,
+    /// `ServerMsg::Event` for accounts that see everything.
+    pub full: Utf8Bytes,
+    /// `ServerMsg::Event` with public fields only, for viewers.
+    pub public: Utf8Bytes,
+}
+
+impl Published {
+    fn new(entry: Entry) -> Published {
+        let full = ServerMsg::Event(entry.clone()).to_json().into();
+        let public = ServerMsg::Event(entry.public()).to_json().into();
+        Published {
+            entry,
+            full,
+            public,
+        }
+    }
+}
+
+/// Where a subscriber starts: the missed events, or a whole snapshot.
+pub enum Catchup {
+    Events(Vec<Entry>),
+    Snapshot(Snapshot),
+}
+
+pub struct Subscription {
+    pub catchup: Catchup,
+    /// Every event after the catch-up, in order.
+    pub events: broadcast::Receiver<Arc<Published>>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the auction engine has stopped")]
+pub struct EngineGone;
+
+enum Request {
+    Command {
+        actor: Actor,
+        request_id: Option<String>,
+        command: Command,
+        reply: oneshot::Sender<Result<u64, Rejection>>,
+    },
+    Read(Read),
+}
+
+/// Requests that read the state or the log.
+enum Read {
+    Subscribe {
+        since: Option<u64>,
+        reply: oneshot::Sender<Subscription>,
+    },
+    History {
+        since: u64,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<Entry>, String>>,
+    },
+}
+
+/// A cheap handle to the engine task.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl EngineHandle {
+    /// Submits a command; returns its seq once it is durable, or why not.
+    pub async fn submit(
+        &self,
+        actor: Actor,
+        request_id: Option<String>,
+        command: Command,
+    ) -> Result<u64, Rejection> {
+        let (reply, rx) = oneshot::channel();
+        let gone = || Rejection::new(RejectCode::Unavailable, "the auction engine is not running");
+        self.tx
+            .send(Request::Command {
+                actor,
+                request_id,
+                command,
+                reply,
+            })
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Subscribes to events. With `since`, the catch-up holds the events
+    /// after it (a snapshot if too far behind or ahead); without, a snapshot.
+    pub async fn subscribe(&self, since: Option<u64>) -> Result<Subscription, EngineGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Read(Read::Subscribe { since, reply }))
+            .await
+            .map_err(|_| EngineGone)?;
+        rx.await.map_err(|_| EngineGone)
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, EngineGone> {
+        match self.subscribe(None).await?.catchup {
+            Catchup::Snapshot(s) => Ok(s),
+            Catchup::Events(_) => Err(EngineGone),
+        }
+    }
+
+    /// Up to `limit` recorded entries after `since`.
+    pub async fn history(&self, since: u64, limit: usize) -> Result<Vec<Entry>, EngineGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Read(Read::History {
+                since,
+                limit,
+                reply,
+            }))
+            .await
+            .map_err(|_| EngineGone)?;
+        rx.await.map_err(|_| EngineGone)?.map_err(|_| EngineGone)
+    }
+
+    /// True once the engine task has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+type Pending = Vec<(
+    oneshot::Sender<Result<u64, Rejection>>,
+    Result<u64, Rejection>,
+)>;
+
+struct Engine {
+    state: State,
+    seq: u64,
+    store: Store,
+    config: EngineConfig,
+    bus: broadcast::Sender<Arc<Published>>,
+    remembered: HashMap<(String, String), Result<u64, Rejection>>,
+    remembered_order: VecDeque<(String, String)>,
+    /// Unflushed entries of the current batch.
+    fresh: Vec<Entry>,
+    last_snapshot: u64,
+    /// A clock tick refused at this seq is not retried until the state moves.
+    tick_refused_at: Option<u64>,
+}
+
+/// Recovers the state from `store` and starts the engine task. The task ends
+/// when every handle is dropped (after a last flush) or on a storage error.
+pub fn spawn(
+    store: Store,
+    league: &auction_proto::League,
+    config: EngineConfig,
+) -> Result<
+    (
+        EngineHandle,
+        tokio::task::JoinHandle<Result<(), StoreError>>,
+    ),
+    StoreError,
+> {
+    let recovered = store.recover(league)?;
+    let (bus, _) = broadcast::channel(config.broadcast_capacity);
+    let mut engine = Engine {
+        state: recovered.state,
+        seq: recovered.seq,
+        store,
+        bus,
+        remembered: HashMap::new(),
+        remembered_order: VecDeque::new(),
+        fresh: Vec::new(),
+        last_snapshot: recovered.seq,
+        tick_refused_at: None,
+        config,
+    };
+    engine.remember_from_log()?;
+    tracing::info!(
+        seq = engine.seq,
+        replayed = recovered.replayed,
+        "event log recovered"
+    );
+    let (tx, rx) = mpsc::channel(engine.config.max_batch * 4);
+    let task = tokio::spawn(engine.run(rx));
+    Ok((EngineHandle { tx }, task))
+}
+
+impl Engine {
+    /// Rebuilds the request-id memory from the tail of the log, so a retry
+    /// after a restart is still answered with its first result.
+    fn remember_from_log(&mut self) -> Result<(), StoreError> {
+        let keep = self.config.remembered_requests as u64;
+        let since = self.seq.saturating_sub(keep);
+        for entry in self.store.entries_after(since, keep as usize)? {
+            if let Some(id) = entry.request_id.clone() {
+                self.remember((entry.actor.user.clone(), id), Ok(entry.seq));
+            }
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, key: (String, String), result: Result<u64, Rejection>) {
+        if self.remembered.insert(key.clone(), result).is_none() {
+            self.remembered_order.push_back(key);
+            while self.remembered_order.len() > self.config.remembered_requests {
+                if let Some(old) = self.remembered_order.pop_front() {
+                    self.remembered.remove(&old);
+                }
+            }
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Request>) -> Result<(), StoreError> {
+        let result = self.serve(&mut rx).await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "engine stopped on a storage error");
+        }
+        // Refuse whatever is still queued rather than leave callers hanging.
+        rx.close();
+        result?;
+        self.store.flush().await
+    }
+
+    async fn serve(&mut self, rx: &mut mpsc::Receiver<Request>) -> Result<(), StoreError> {
+        loop {
+            let tick_at =
+                next_tick_ms(&self.state).filter(|_| self.tick_refused_at != Some(self.seq));
+            let first = match tick_at {
+                Some(at) => {
+                    let wait = Duration::from_millis(at.saturating_sub((self.config.clock)()));
+                    tokio::select! {
+                        r = rx.recv() => r,
+                        () = tokio::time::sleep(wait) => {
+                            self.tick().await?;
+                            continue;
+                        }
+                    }
+                }
+                None => rx.recv().await,
+            };
+            let Some(first) = first else {
+                return Ok(());
+            };
+            let mut pending: Pending = Vec::new();
+            let mut next = Some(first);
+            while let Some(req) = next {
+                match req {
+                    Request::Command {
+                        actor,
+                        request_id,
+                        command,
+                        reply,
+                    } => {
+                        let result = self.execute(actor, request_id, command)?;
+                        pending.push((reply, result));
+                    }
+                    Request::Read(read) => {
+                        // Reads see only durable state: commit what is pending first.
+                        self.commit(&mut pending).await?;
+                        self.answer(read)?;
+                    }
+                }
+                next = if pending.len() < self.config.max_batch {
+                    rx.try_recv().ok()
+                } else {
+                    None
+                };
+            }
+            self.commit(&mut pending).await?;
+        }
+    }
+
+    async fn tick(&mut self) -> Result<(), StoreError> {
+        let mut pending = Vec::new();
+        let (reply, _) = oneshot::channel();
+        let result = self.execute(Actor::system(), None, Command::Tick)?;
+        if let Err(r) = &result {
+            tracing::debug!(code = %r.code, "clock tick refused");
+            self.tick_refused_at = Some(self.seq);
+        }
+        pending.push((reply, result));
+        self.commit(&mut pending).await
+    }
+
+    fn execute(
+        &mut self,
+        actor: Actor,
+        request_id: Option<String>,
+        mut command: Command,
+    ) -> Result<Result<u64, Rejection>, StoreError> {
+        let key = request_id
+            .as_ref()
+            .map(|id| (actor.user.clone(), id.clone()));
+        if let Some(first) = key.as_ref().and_then(|k| self.remembered.get(k)) {
+            return Ok(first.clone());
+        }
+        if let Command::Start { seed: seed @ None } = &mut command {
+            *seed = Some(rand::random());
+        }
+        let now = (self.config.clock)();
+        let result = match decide(&self.state, &command, &actor, now) {
+            Ok(event) => {
+                let entry = Entry {
+                    seq: self.seq + 1,
+                    at_ms: now,
+                    actor,
+                    request_id,
+                    event,
+                };
+                self.store.append(&entry)?;
+                self.state.apply(&entry.event);
+                self.seq = entry.seq;
+                self.fresh.push(entry);
+                Ok(self.seq)
+            }
+            Err(rejection) => Err(rejection),
+        };
+        if let Some(key) = key {
+            self.remember(key, result.clone());
+        }
+        Ok(result)
+    }
+
+    /// Flushes the batch, then answers every caller and broadcasts the events.
+    async fn commit(&mut self, pending: &mut Pending) -> Result<(), StoreError> {
+        if !self.fresh.is_empty() {
+            if self.seq / self.config.snapshot_every
+                > self.last_snapshot / self.config.snapshot_every
+            {
+                self.store.put_snapshot(self.seq, &self.state)?;
+                self.last_snapshot = self.seq;
+            }
+            if let Err(e) = self.store.flush().await {
+                for (reply, _) in pending.drain(..) {
+                    let _ = reply.send(Err(Rejection::new(
+                        RejectCode::Unavailable,
+                        "the server could not store this command",
+                    )));
+                }
+                return Err(e);
+            }
+            for entry in self.fresh.drain(..) {
+                // No subscriber is not an error: events are in the log.
+                let _ = self.bus.send(Arc::new(Published::new(entry)));
+            }
+        }
+        for (reply, result) in pending.drain(..) {
+            let _ = reply.send(result);
+        }
+        Ok(())
+    }
+
+    fn answer(&mut self, read: Read) -> Result<(), StoreError> {
+        match read {
+            Read::Subscribe { since, reply } => {
+                let events = self.bus.subscribe();
+                let catchup = match since {
+                    Some(since)
+                        if since <= self.seq && self.seq - since <= self.config.resume_window =>
+                    {
+                        Catchup::Events(
+                            self.store
+                                .entries_after(since, (self.seq - since) as usize)?,
+                        )
+                    }
+                    _ => Catchup::Snapshot(Snapshot {
+                        seq: self.seq,
+                        state: self.state.clone(),
+                    }),
+                };
+                let _ = reply.send(Subscription { catchup, events });
+            }
+            Read::History {
+                since,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(
+                    self.store
+                        .entries_after(since, limit)
+                        .map_err(|e| e.to_string()),
+                );
+            }
+        }
+        Ok(())
+    }
+}

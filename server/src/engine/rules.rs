@@ -1,0 +1,620 @@
+//! The league's rules: `decide(state, command, actor, now) -> event | rejection`.
+//!
+//! Pure and deterministic: no I/O, no clock (time is `now_ms`), no hidden
+//! randomness (the start seed is part of the command). The engine task calls
+//! it; tests call it directly.
+
+use auction_proto::state::TeamState;
+use auction_proto::{
+    Access, Actor, Command, Event, Money, Phase, PlayerId, PlayerStatus, RejectCode, Rejection,
+    Stage, State, TeamCode, Timer,
+};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::league::check_player;
+
+type Decision = Result<Event, Rejection>;
+
+fn no(code: RejectCode, message: impl Into<String>) -> Rejection {
+    Rejection::new(code, message)
+}
+
+/// Decides what `cmd` from `actor` at `now_ms` does to `state`.
+pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decision {
+    authorize(cmd, &actor.access)?;
+    match cmd {
+        Command::Start { seed } => start(state, seed.unwrap_or_default()),
+        Command::Pause => {
+            started(state)?;
+            if state.phase == Phase::Paused {
+                return Err(no(RejectCode::Paused, "the auction is already paused"));
+            }
+            Ok(Event::Paused {
+                remaining_ms: state
+                    .lot
+                    .as_ref()
+                    .and_then(|l| l.timer)
+                    .map(|t| t.remaining_ms(now_ms)),
+            })
+        }
+        Command::Resume => {
+            if state.phase != Phase::Paused {
+                return Err(no(RejectCode::NotPaused, "the auction is not paused"));
+            }
+            Ok(Event::Resumed {
+                deadline_ms: state
+                    .lot
+                    .as_ref()
+                    .and_then(|l| l.timer)
+                    .map(|t| now_ms + t.remaining_ms(now_ms)),
+            })
+        }
+        Command::Next => {
+            running(state)?;
+            no_lot(state)?;
+            let player = state.next_in_queue().ok_or_else(|| {
+                no(
+                    RejectCode::NoPlayersLeft,
+                    "every player of this round has been under the hammer",
+                )
+            })?;
+            Ok(open_lot(state, player, now_ms))
+        }
+        Command::Nominate { player } => {
+            running(state)?;
+            no_lot(state)?;
+            let entry = state.player(*player).ok_or_else(|| {
+                no(
+                    RejectCode::UnknownPlayer,
+                    format!("there is no player {player}"),
+                )
+            })?;
+            if !matches!(entry.status, PlayerStatus::Available | PlayerStatus::Unsold) {
+                return Err(no(
+                    RejectCode::PlayerUnavailable,
+                    format!(
+                        "{} cannot be nominated: {}",
+                        entry.player.name,
+                        status_text(&entry.status)
+                    ),
+                ));
+            }
+            Ok(open_lot(state, *player, now_ms))
+        }
+        Command::Bid { team, amount } => bid(state, team, *amount, now_ms),
+        Command::Raise { team } => {
+            running(state)?;
+            let amount = state
+                .next_bid()
+                .ok_or_else(|| no(RejectCode::NoLot, "no player is on the block"))?;
+            bid(state, team, amount, now_ms)
+        }
+        Command::GoingOnce => call(state, Stage::Open, Stage::GoingOnce, now_ms),
+        Command::GoingTwice => call(state, Stage::GoingOnce, Stage::GoingTwice, now_ms),
+        Command::Sold => {
+            running(state)?;
+            hammer(state)
+        }
+        Command::Unsold => {
+            running(state)?;
+            let lot = lot(state)?;
+            if !lot.bids.is_empty() {
+                return Err(no(
+                    RejectCode::HasBids,
+                    "the lot has bids: sell it, or undo the bids first",
+                ));
+            }
+            Ok(Event::PlayerUnsold { player: lot.player })
+        }
+        Command::UndoBid => {
+            started(state)?;
+            let lot = lot(state)?;
+            if lot.bids.is_empty() {
+                return Err(no(RejectCode::NothingToUndo, "the lot has no bid to undo"));
+            }
+            Ok(Event::BidUndone {
+                timer: extended_timer(state, lot.timer, now_ms),
+            })
+        }
+        Command::UndoSale => undo_sale(state, now_ms),
+        Command::AdjustPurse {
+            team,
+            delta,
+            reason,
+        } => adjust(state, team, *delta, reason),
+        Command::AddPlayer { player } => {
+            let mut player = player.clone();
+            player.id = state.next_player_id();
+            validate_player(state, &player)?;
+            Ok(Event::PlayerAdded { player })
+        }
+        Command::EditPlayer { player } => {
+            let entry = state.player(player.id).ok_or_else(|| {
+                no(
+                    RejectCode::UnknownPlayer,
+                    format!("there is no player {}", player.id),
+                )
+            })?;
+            if matches!(
+                entry.status,
+                PlayerStatus::OnBlock | PlayerStatus::Sold { .. }
+            ) {
+                return Err(no(
+                    RejectCode::PlayerUnavailable,
+                    format!(
+                        "{} cannot be edited: {}",
+                        entry.player.name,
+                        status_text(&entry.status)
+                    ),
+                ));
+            }
+            validate_player(state, player)?;
+            Ok(Event::PlayerEdited {
+                player: player.clone(),
+            })
+        }
+        Command::WithdrawPlayer { player } => {
+            let entry = state.player(*player).ok_or_else(|| {
+                no(
+                    RejectCode::UnknownPlayer,
+                    format!("there is no player {player}"),
+                )
+            })?;
+            if matches!(
+                entry.status,
+                PlayerStatus::OnBlock | PlayerStatus::Sold { .. } | PlayerStatus::Withdrawn
+            ) {
+                return Err(no(
+                    RejectCode::PlayerUnavailable,
+                    format!(
+                        "{} cannot be withdrawn: {}",
+                        entry.player.name,
+                        status_text(&entry.status)
+                    ),
+                ));
+            }
+            Ok(Event::PlayerWithdrawn { player: *player })
+        }
+        Command::ResetLot => {
+            started(state)?;
+            let lot = lot(state)?;
+            Ok(Event::LotReset { player: lot.player })
+        }
+        Command::ResetAuction => {
+            if state.phase == Phase::NotStarted {
+                return Err(no(
+                    RejectCode::NotStarted,
+                    "the auction has not started: nothing to reset",
+                ));
+            }
+            Ok(Event::AuctionReset)
+        }
+        Command::OpenAccelerated => accelerated(state),
+        Command::Tick => tick(state, now_ms),
+    }
+}
+
+/// Who may issue what. Teams bid only for themselves; the presenter and the
+/// admin may enter a paddle bid for any team; viewers only watch.
+fn authorize(cmd: &Command, access: &Access) -> Result<(), Rejection> {
+    let forbidden = || {
+        no(
+            RejectCode::Forbidden,
+            format!("the {} account may not `{}`", access.label(), cmd.name()),
+        )
+    };
+    match cmd {
+        Command::Tick => match access {
+            Access::System => Ok(()),
+            _ => Err(forbidden()),
+        },
+        Command::Bid { team, .. } | Command::Raise { team } => match access {
+            Access::Admin | Access::Presenter => Ok(()),
+            Access::Team { team: own } if own == team => Ok(()),
+            Access::Team { team: own } => Err(no(
+                RejectCode::WrongTeam,
+                format!("team {own} can bid only for itself, not for {team}"),
+            )),
+            Access::Viewer | Access::System => Err(forbidden()),
+        },
+        Command::AdjustPurse { .. }
+        | Command::AddPlayer { .. }
+        | Command::EditPlayer { .. }
+        | Command::WithdrawPlayer { .. }
+        | Command::ResetAuction => match access {
+            Access::Admin => Ok(()),
+            _ => Err(forbidden()),
+        },
+        _ => match access {
+            Access::Admin | Access::Presenter => Ok(()),
+            _ => Err(forbidden()),
+        },
+    }
+}
+
+fn started(state: &State) -> Result<(), Rejection> {
+    match state.phase {
+        Phase::NotStarted => Err(no(RejectCode::NotStarted, "the auction has not started")),
+        _ => Ok(()),
+    }
+}
+
+fn running(state: &State) -> Result<(), Rejection> {
+    match state.phase {
+        Phase::NotStarted => Err(no(RejectCode::NotStarted, "the auction has not started")),
+        Phase::Paused => Err(no(RejectCode::Paused, "the auction is paused")),
+        Phase::Running => Ok(()),
+    }
+}
+
+fn lot(state: &State) -> Result<&auction_proto::state::Lot, Rejection> {
+    state
+        .lot
+        .as_ref()
+        .ok_or_else(|| no(RejectCode::NoLot, "no player is on the block"))
+}
+
+fn no_lot(state: &State) -> Result<(), Rejection> {
+    match &state.lot {
+        Some(lot) => Err(no(
+            RejectCode::LotInProgress,
+            format!("{} is still on the block", player_name(state, lot.player)),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn player_name(state: &State, id: PlayerId) -> String {
+    state
+        .player(id)
+        .map_or_else(|| id.to_string(), |p| p.player.name.clone())
+}
+
+fn status_text(status: &PlayerStatus) -> String {
+    match status {
+        PlayerStatus::Available => "still to come".into(),
+        PlayerStatus::OnBlock => "on the block".into(),
+        PlayerStatus::Sold { team, price } => format!("sold to {team} for {price}"),
+        PlayerStatus::Unsold => "unsold".into(),
+        PlayerStatus::Withdrawn => "withdrawn".into(),
+    }
+}
+
+fn team<'a>(state: &'a State, code: &TeamCode) -> Result<&'a TeamState, Rejection> {
+    state
+        .team(code)
+        .ok_or_else(|| no(RejectCode::UnknownTeam, format!("there is no team {code}")))
+}
+
+fn secs(s: u32) -> u64 {
+    u64::from(s) * 1000
+}
+
+fn start(state: &State, seed: u64) -> Decision {
+    if state.phase != Phase::NotStarted {
+        return Err(no(
+            RejectCode::AlreadyStarted,
+            "the auction has already started",
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut queue = Vec::with_capacity(state.players.len());
+    for set in &state.sets {
+        let mut in_set: Vec<PlayerId> = state
+            .players
+            .iter()
+            .filter(|p| &p.player.set == set && p.status == PlayerStatus::Available)
+            .map(|p| p.player.id)
+            .collect();
+        in_set.shuffle(&mut rng);
+        queue.extend(in_set);
+    }
+    Ok(Event::AuctionStarted { seed, queue })
+}
+
+fn open_lot(state: &State, player: PlayerId, now_ms: u64) -> Event {
+    Event::LotOpened {
+        player,
+        at_ms: now_ms,
+        deadline_ms: state.rules.clock.map(|c| now_ms + secs(c.lot_seconds)),
+    }
+}
+
+/// A timer that leaves at least the anti-sniping time, frozen if paused.
+fn extended_timer(state: &State, timer: Option<Timer>, now_ms: u64) -> Option<Timer> {
+    let clock = state.rules.clock?;
+    let floor = secs(clock.min_seconds_after_bid);
+    let left = timer.map_or(floor, |t| t.remaining_ms(now_ms)).max(floor);
+    Some(match state.phase {
+        Phase::Paused => Timer::Frozen { remaining_ms: left },
+        _ => Timer::Running {
+            deadline_ms: now_ms + left,
+        },
+    })
+}
+
+fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
+    running(state)?;
+    let lot = lot(state)?;
+    let team = team(state, code)?;
+    let entry = state.player(lot.player).ok_or_else(|| {
+        no(
+            RejectCode::UnknownPlayer,
+            "the player on the block is not in the pool",
+        )
+    })?;
+    let rules = &state.rules;
+    if team.squad.len() >= rules.squad_max as usize {
+        return Err(no(
+            RejectCode::SquadFull,
+            format!(
+                "{code} already has {} players, the most a squad may have",
+                team.squad.len()
+            ),
+        ));
+    }
+    if entry.player.overseas && state.overseas_count(team) >= rules.overseas_max {
+        return Err(no(
+            RejectCode::OverseasFull,
+            format!(
+                "{code} already has {} overseas players, the most allowed",
+                rules.overseas_max
+            ),
+        ));
+    }
+    match lot.bids.last() {
+        Some(leader) if &leader.team == code => {
+            return Err(no(
+                RejectCode::AlreadyLeading,
+                format!("{code} already leads with {}", leader.amount),
+            ));
+        }
+        Some(leader) => {
+            let min = leader.amount + rules.step_at(leader.amount);
+            if amount < min {
+                return Err(no(
+                    RejectCode::BelowMinimum,
+                    format!(
+                        "the next valid bid is {min} ({} leads with {})",
+                        leader.team, leader.amount
+                    ),
+                ));
+            }
+        }
+        None if amount < entry.player.base => {
+            return Err(no(
+                RejectCode::BelowBase,
+                format!(
+                    "the first bid must be at least the base price, {}",
+                    entry.player.base
+                ),
+            ));
+        }
+        None => {}
+    }
+    let max = state.max_bid(team);
+    if amount > max {
+        return Err(no(
+            RejectCode::OverMaxBid,
+            format!(
+                "{code} can bid at most {max} (purse {}, keeping enough to complete the squad)",
+                team.purse
+            ),
+        ));
+    }
+    Ok(Event::BidPlaced {
+        team: code.clone(),
+        amount,
+        at_ms: now_ms,
+        deadline_ms: extended_timer(state, lot.timer, now_ms)
+            .map(|t| t.remaining_ms(now_ms) + now_ms),
+    })
+}
+
+fn call(state: &State, from: Stage, to: Stage, now_ms: u64) -> Decision {
+    running(state)?;
+    let lot = lot(state)?;
+    if lot.stage != from {
+        return Err(no(
+            RejectCode::WrongStage,
+            format!(
+                "the lot is {}; `{}` follows `{}`",
+                lot.stage.label(),
+                to.label(),
+                from.label()
+            ),
+        ));
+    }
+    Ok(Event::StageChanged {
+        stage: to,
+        deadline_ms: state.rules.clock.map(|c| now_ms + secs(c.stage_seconds)),
+    })
+}
+
+fn hammer(state: &State) -> Decision {
+    let lot = lot(state)?;
+    let leader = lot
+        .bids
+        .last()
+        .ok_or_else(|| no(RejectCode::NoLeader, "no bid yet: call it unsold instead"))?;
+    let team = team(state, &leader.team)?;
+    if leader.amount > team.purse {
+        return Err(no(
+            RejectCode::OverMaxBid,
+            format!(
+                "{} has only {} left, less than its bid of {}",
+                leader.team, team.purse, leader.amount
+            ),
+        ));
+    }
+    Ok(Event::PlayerSold {
+        player: lot.player,
+        team: leader.team.clone(),
+        price: leader.amount,
+    })
+}
+
+fn undo_sale(state: &State, now_ms: u64) -> Decision {
+    started(state)?;
+    no_lot(state)?;
+    let last = state
+        .closed
+        .last()
+        .ok_or_else(|| no(RejectCode::NothingToUndo, "no lot has closed yet"))?;
+    let player = last.lot.player;
+    let status = state.player(player).map(|p| &p.status);
+    let still = match (&last.outcome, status) {
+        (auction_proto::state::Outcome::Sold { .. }, Some(PlayerStatus::Sold { .. })) => true,
+        (auction_proto::state::Outcome::Unsold, Some(PlayerStatus::Unsold)) => true,
+        _ => false,
+    };
+    if !still {
+        return Err(no(
+            RejectCode::NothingToUndo,
+            format!(
+                "{} has moved on since the last lot closed",
+                player_name(state, player)
+            ),
+        ));
+    }
+    Ok(Event::LotReopened {
+        player,
+        timer: extended_timer(state, None, now_ms),
+    })
+}
+
+fn adjust(state: &State, code: &TeamCode, delta: i64, reason: &str) -> Decision {
+    let team = team(state, code)?;
+    if delta == 0 {
+        return Err(no(
+            RejectCode::InvalidAdjustment,
+            "an adjustment of zero changes nothing",
+        ));
+    }
+    if reason.trim().is_empty() {
+        return Err(no(
+            RejectCode::InvalidAdjustment,
+            "say why the purse is adjusted",
+        ));
+    }
+    let purse = team.purse.checked_add_signed(delta).ok_or_else(|| {
+        no(
+            RejectCode::InvalidAdjustment,
+            format!("{code}'s purse of {} cannot go below zero", team.purse),
+        )
+    })?;
+    if let Some(leader) = state.leader()
+        && &leader.team == code
+        && purse < leader.amount
+    {
+        return Err(no(
+            RejectCode::InvalidAdjustment,
+            format!(
+                "{code} leads the lot with {}: the purse cannot drop below it",
+                leader.amount
+            ),
+        ));
+    }
+    Ok(Event::PurseAdjusted {
+        team: code.clone(),
+        delta,
+        reason: reason.trim().to_string(),
+    })
+}
+
+fn validate_player(state: &State, player: &auction_proto::Player) -> Result<(), Rejection> {
+    check_player(player, &state.sets)
+        .map_err(|(field, msg)| no(RejectCode::InvalidPlayer, format!("{field}: {msg}")))?;
+    let clash = state.players.iter().any(|p| {
+        p.player.id != player.id && p.player.name.eq_ignore_ascii_case(player.name.trim())
+    });
+    if clash {
+        return Err(no(
+            RejectCode::InvalidPlayer,
+            format!("`{}` is already in the pool", player.name),
+        ));
+    }
+    if let Some(prev) = &player.previous_team {
+        team(state, prev)?;
+    }
+    Ok(())
+}
+
+fn accelerated(state: &State) -> Decision {
+    running(state)?;
+    no_lot(state)?;
+    if let Some(next) = state.next_in_queue() {
+        return Err(no(
+            RejectCode::SetsNotDone,
+            format!(
+                "the round is not over: {} is still to come",
+                player_name(state, next)
+            ),
+        ));
+    }
+    let mut players: Vec<PlayerId> = Vec::new();
+    for c in &state.closed {
+        let id = c.lot.player;
+        if state
+            .player(id)
+            .is_some_and(|p| p.status == PlayerStatus::Unsold)
+            && !players.contains(&id)
+        {
+            players.push(id);
+        }
+    }
+    if players.is_empty() {
+        return Err(no(
+            RejectCode::NoUnsoldPlayers,
+            "no unsold player to bring back",
+        ));
+    }
+    Ok(Event::AcceleratedRoundOpened {
+        round: state.round + 1,
+        players,
+    })
+}
+
+fn tick(state: &State, now_ms: u64) -> Decision {
+    running(state)?;
+    let lot = lot(state)?;
+    let clock = state
+        .rules
+        .clock
+        .filter(|c| c.auto_advance)
+        .ok_or_else(|| {
+            no(
+                RejectCode::ClockNotDue,
+                "this league's clock does not advance by itself",
+            )
+        })?;
+    match lot.timer {
+        Some(Timer::Running { deadline_ms }) if deadline_ms <= now_ms => {}
+        _ => return Err(no(RejectCode::ClockNotDue, "the lot clock has not run out")),
+    }
+    let next = |stage| Event::StageChanged {
+        stage,
+        deadline_ms: Some(now_ms + secs(clock.stage_seconds)),
+    };
+    match lot.stage {
+        Stage::Open => Ok(next(Stage::GoingOnce)),
+        Stage::GoingOnce => Ok(next(Stage::GoingTwice)),
+        Stage::GoingTwice if lot.bids.is_empty() => Ok(Event::PlayerUnsold { player: lot.player }),
+        Stage::GoingTwice => hammer(state),
+    }
+}
+
+/// When the engine should send itself a `Tick`: the running deadline of a
+/// lot, if the league's clock advances by itself.
+pub fn next_tick_ms(state: &State) -> Option<u64> {
+    state.rules.clock.filter(|c| c.auto_advance)?;
+    if state.phase != Phase::Running {
+        return None;
+    }
+    match state.lot.as_ref()?.timer? {
+        Timer::Running { deadline_ms } => Some(deadline_ms),
+        Timer::Frozen { .. } => None,
+    }
+}

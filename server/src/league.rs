@@ -1,0 +1,532 @@
+//! Loading and validating a league file (TOML) and its player pool (CSV).
+//!
+//! Every error names the file, the line and the field, so a league organiser
+//! can fix a broken file without reading code.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use auction_proto::{
+    ClockRules, LadderStep, League, Money, Player, PlayerId, Role, Rules, Stats, Team, TeamCode,
+};
+use serde::Deserialize;
+
+/// The bundled league, embedded in the binary.
+pub const BUNDLED_LEAGUE: &str = include_str!("../../config/league.toml");
+/// The bundled player pool.
+pub const BUNDLED_PLAYERS: &str = include_str!("../../config/players.csv");
+const BUNDLED_LEAGUE_NAME: &str = "config/league.toml (bundled)";
+const BUNDLED_PLAYERS_NAME: &str = "config/players.csv (bundled)";
+
+/// A league and the server-side settings that come with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeagueConfig {
+    pub league: League,
+    /// Whether the `viewer` account needs no password.
+    pub viewer_open: bool,
+}
+
+/// What is wrong with a league file, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LeagueError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for LeagueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl LeagueError {
+    fn new(
+        file: &str,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        LeagueError {
+            file: file.to_string(),
+            line,
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeagueFile {
+    name: String,
+    players: String,
+    sets: Vec<String>,
+    rules: RulesFile,
+    #[serde(default)]
+    access: AccessFile,
+    teams: Vec<Team>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    purse: Money,
+    squad_min: u32,
+    squad_max: u32,
+    overseas_max: u32,
+    ladder: Vec<LadderStep>,
+    #[serde(default)]
+    clock: Option<ClockRules>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AccessFile {
+    #[serde(default)]
+    viewer_open: bool,
+}
+
+/// One row of the player CSV.
+#[derive(Deserialize)]
+pub struct PlayerRow {
+    pub id: u32,
+    pub name: String,
+    pub role: Role,
+    pub country: String,
+    pub overseas: bool,
+    pub capped: bool,
+    pub base: Money,
+    pub set: String,
+    #[serde(default)]
+    pub matches: u32,
+    #[serde(default)]
+    pub runs: u32,
+    #[serde(default)]
+    pub wickets: u32,
+    #[serde(default)]
+    pub strike_rate: f64,
+    #[serde(default)]
+    pub economy: f64,
+    #[serde(default)]
+    pub previous_team: Option<String>,
+}
+
+/// The bundled league.
+pub fn bundled() -> LeagueConfig {
+    parse(BUNDLED_LEAGUE, BUNDLED_LEAGUE_NAME, |_| {
+        Ok((
+            BUNDLED_PLAYERS.to_string(),
+            BUNDLED_PLAYERS_NAME.to_string(),
+        ))
+    })
+    .expect("the bundled league is valid (checked by tests)")
+}
+
+/// Loads a league file and the player CSV it names (relative to it).
+pub fn load(path: &Path) -> Result<LeagueConfig, LeagueError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LeagueError::new(&name, None, None, format!("cannot read: {e}")))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&text, &name, |players: &str| {
+        let csv_path: PathBuf = dir.join(players);
+        let csv_name = csv_path.display().to_string();
+        std::fs::read_to_string(&csv_path)
+            .map(|t| (t, csv_name.clone()))
+            .map_err(|e| LeagueError::new(&csv_name, None, None, format!("cannot read: {e}")))
+    })
+}
+
+fn parse(
+    text: &str,
+    file: &str,
+    read_players: impl FnOnce(&str) -> Result<(String, String), LeagueError>,
+) -> Result<LeagueConfig, LeagueError> {
+    let raw: LeagueFile = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
+    let at = |key: &str| line_of_key(text, key);
+    let err = |key: &str, msg: String| LeagueError::new(file, at(key), Some(key), msg);
+
+    if raw.name.trim().is_empty() {
+        return Err(err("name", "must not be empty".into()));
+    }
+    let rules = validate_rules(&raw.rules).map_err(|(key, msg)| err(key, msg))?;
+    let teams = validate_teams(&raw.teams).map_err(|(key, msg)| err(key, msg))?;
+    let mut seen = HashSet::new();
+    for set in &raw.sets {
+        if set.trim().is_empty() || !seen.insert(set.as_str()) {
+            return Err(err("sets", format!("set `{set}` is empty or listed twice")));
+        }
+    }
+    if raw.sets.is_empty() {
+        return Err(err("sets", "name at least one set".into()));
+    }
+    let (csv_text, csv_name) = read_players(&raw.players)?;
+    let players = parse_players(&csv_text, &csv_name, &raw.sets, &teams)?;
+    if players.is_empty() {
+        return Err(LeagueError::new(
+            &csv_name,
+            None,
+            None,
+            "the player pool is empty",
+        ));
+    }
+    Ok(LeagueConfig {
+        league: League {
+            name: raw.name,
+            rules,
+            teams,
+            sets: raw.sets,
+            players,
+        },
+        viewer_open: raw.access.viewer_open,
+    })
+}
+
+fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
+    if r.purse == Money::ZERO {
+        return Err(("purse", "must be more than zero".into()));
+    }
+    if r.squad_max == 0 || r.squad_min > r.squad_max {
+        return Err((
+            "squad_min",
+            format!(
+                "squad_min ({}) must not exceed squad_max ({}), which must be at least 1",
+                r.squad_min, r.squad_max
+            ),
+        ));
+    }
+    if r.overseas_max > r.squad_max {
+        return Err(("overseas_max", "must not exceed squad_max".into()));
+    }
+    match r.ladder.first() {
+        None => return Err(("ladder", "needs at least one rung".into())),
+        Some(first) if first.from != Money::ZERO => {
+            return Err(("from", "the first ladder rung must start at 0".into()));
+        }
+        _ => {}
+    }
+    for pair in r.ladder.windows(2) {
+        if pair[1].from <= pair[0].from {
+            return Err((
+                "from",
+                format!(
+                    "ladder rungs must rise: {} after {}",
+                    pair[1].from, pair[0].from
+                ),
+            ));
+        }
+    }
+    if r.ladder.iter().any(|s| s.step == Money::ZERO) {
+        return Err(("step", "a ladder step must be more than zero".into()));
+    }
+    if let Some(c) = &r.clock
+        && (c.lot_seconds == 0 || c.stage_seconds == 0)
+    {
+        return Err(("lot_seconds", "clock seconds must be more than zero".into()));
+    }
+    Ok(Rules {
+        purse: r.purse,
+        squad_min: r.squad_min,
+        squad_max: r.squad_max,
+        overseas_max: r.overseas_max,
+        ladder: r.ladder.clone(),
+        clock: r.clock,
+    })
+}
+
+fn validate_teams(teams: &[Team]) -> Result<Vec<Team>, (&'static str, String)> {
+    if teams.len() < 2 {
+        return Err(("teams", "an auction needs at least two teams".into()));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(teams.len());
+    for t in teams {
+        let code = TeamCode::new(t.code.as_str());
+        let reserved = ["ADMIN", "PRESENTER", "VIEWER", "VIEW", "SYSTEM"];
+        if code.as_str().is_empty()
+            || !code.as_str().chars().all(|c| c.is_ascii_alphanumeric())
+            || reserved.contains(&code.as_str())
+        {
+            return Err((
+                "code",
+                format!(
+                    "`{}` is not a valid team code (letters and digits; not an account name)",
+                    t.code
+                ),
+            ));
+        }
+        if !seen.insert(code.clone()) {
+            return Err(("code", format!("team `{code}` is listed twice")));
+        }
+        if t.name.trim().is_empty() {
+            return Err(("name", format!("team `{code}` needs a name")));
+        }
+        if !is_hex_colour(&t.colour) {
+            return Err(("colour", format!("`{}` is not a #rrggbb colour", t.colour)));
+        }
+        out.push(Team {
+            code,
+            name: t.name.clone(),
+            colour: t.colour.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn is_hex_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Parses and validates a player CSV against the league's sets and teams.
+/// Used for the league's own pool and for imports.
+pub fn parse_players(
+    text: &str,
+    file: &str,
+    sets: &[String],
+    teams: &[Team],
+) -> Result<Vec<Player>, LeagueError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| LeagueError::new(file, Some(1), None, e.to_string()))?
+        .clone();
+    let mut players = Vec::new();
+    let mut ids = HashSet::new();
+    let mut names = HashSet::new();
+    for row in reader.records() {
+        let record = row.map_err(|e| csv_error(file, &headers, &e))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let row: PlayerRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| csv_error(file, &headers, &e))?;
+        let err = |field: &str, msg: String| LeagueError::new(file, Some(line), Some(field), msg);
+        let player = validate_row(row, sets, teams).map_err(|(field, msg)| err(field, msg))?;
+        if !ids.insert(player.id) {
+            return Err(err("id", format!("id {} is used twice", player.id.0)));
+        }
+        if !names.insert(player.name.to_lowercase()) {
+            return Err(err("name", format!("`{}` is listed twice", player.name)));
+        }
+        players.push(player);
+    }
+    Ok(players)
+}
+
+fn validate_row(
+    row: PlayerRow,
+    sets: &[String],
+    teams: &[Team],
+) -> Result<Player, (&'static str, String)> {
+    if row.id == 0 {
+        return Err(("id", "ids start at 1".into()));
+    }
+    let player = Player {
+        id: PlayerId(row.id),
+        name: row.name.trim().to_string(),
+        role: row.role,
+        country: row.country.trim().to_string(),
+        overseas: row.overseas,
+        capped: row.capped,
+        base: row.base,
+        set: row.set.trim().to_string(),
+        stats: Stats {
+            matches: row.matches,
+            runs: row.runs,
+            wickets: row.wickets,
+            strike_rate: row.strike_rate,
+            economy: row.economy,
+        },
+        previous_team: row
+            .previous_team
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(TeamCode::new),
+    };
+    check_player(&player, sets)?;
+    if let Some(prev) = &player.previous_team
+        && !teams.iter().any(|t| &t.code == prev)
+    {
+        return Err((
+            "previous_team",
+            format!("`{prev}` is not a team of this league"),
+        ));
+    }
+    Ok(player)
+}
+
+/// The checks a player must pass, on import and when an admin adds or edits one.
+pub fn check_player(p: &Player, sets: &[String]) -> Result<(), (&'static str, String)> {
+    if p.name.trim().is_empty() {
+        return Err(("name", "must not be empty".into()));
+    }
+    if p.country.trim().is_empty() {
+        return Err(("country", "must not be empty".into()));
+    }
+    if p.base == Money::ZERO {
+        return Err(("base", "the base price must be more than zero".into()));
+    }
+    if !sets.iter().any(|s| s == &p.set) {
+        return Err((
+            "set",
+            format!("`{}` is not one of the league's sets", p.set),
+        ));
+    }
+    if !(p.stats.strike_rate.is_finite() && p.stats.strike_rate >= 0.0)
+        || !(p.stats.economy.is_finite() && p.stats.economy >= 0.0)
+    {
+        return Err(("strike_rate", "stats must be non-negative numbers".into()));
+    }
+    Ok(())
+}
+
+fn csv_error(file: &str, headers: &csv::StringRecord, e: &csv::Error) -> LeagueError {
+    let (line, field, message) = match e.kind() {
+        csv::ErrorKind::Deserialize { pos, err } => (
+            pos.as_ref().map(|p| p.line() as usize),
+            err.field()
+                .and_then(|i| headers.get(i as usize))
+                .map(str::to_string),
+            err.kind().to_string(),
+        ),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => (
+            pos.as_ref().map(|p| p.line() as usize),
+            None,
+            format!("{len} columns where the header has {expected_len}"),
+        ),
+        _ => (e.position().map(|p| p.line() as usize), None, e.to_string()),
+    };
+    LeagueError {
+        file: file.to_string(),
+        line,
+        field,
+        message,
+    }
+}
+
+fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> LeagueError {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    // The key on that line, or the one named in the message (`missing field `x``).
+    let field = line
+        .and_then(|l| text.lines().nth(l - 1))
+        .and_then(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty() && !k.starts_with('['))
+        .or_else(|| {
+            let m = e.message();
+            m.split('`').nth(1).map(str::to_string)
+        });
+    LeagueError {
+        file: file.to_string(),
+        line,
+        field,
+        message: e.message().trim().to_string(),
+    }
+}
+
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            !l.starts_with('#')
+                && (l.split_once('=').is_some_and(|(k, _)| k.trim() == key)
+                    || l.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .ends_with(key))
+        })
+        .map(|i| i + 1)
+}
+
+/// A human summary: teams, players per set and role, rules.
+pub fn summary(config: &LeagueConfig) -> String {
+    use std::fmt::Write;
+    let l = &config.league;
+    let r = &l.rules;
+    let mut out = String::new();
+    let _ = writeln!(out, "League: {}", l.name);
+    let _ = writeln!(out, "Teams ({}):", l.teams.len());
+    for t in &l.teams {
+        let _ = writeln!(out, "  {:<5} {} ({})", t.code, t.name, t.colour);
+    }
+    let _ = writeln!(out, "Players: {}", l.players.len());
+    for set in &l.sets {
+        let in_set: Vec<&Player> = l.players.iter().filter(|p| &p.set == set).collect();
+        let roles: Vec<String> = Role::ALL
+            .iter()
+            .map(|role| (role, in_set.iter().filter(|p| p.role == *role).count()))
+            .filter(|(_, n)| *n > 0)
+            .map(|(role, n)| format!("{n} {}", role.short()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<26} {:>3}  ({})",
+            set,
+            in_set.len(),
+            roles.join(", ")
+        );
+    }
+    let overseas = l.players.iter().filter(|p| p.overseas).count();
+    let _ = writeln!(
+        out,
+        "  overseas: {overseas}, capped: {}",
+        l.players.iter().filter(|p| p.capped).count()
+    );
+    let _ = writeln!(out, "Rules:");
+    let _ = writeln!(
+        out,
+        "  purse {} per team; squad {} to {}; at most {} overseas",
+        r.purse, r.squad_min, r.squad_max, r.overseas_max
+    );
+    let ladder: Vec<String> = r
+        .ladder
+        .iter()
+        .map(|s| format!("+{} from {}", s.step, s.from))
+        .collect();
+    let _ = writeln!(out, "  bid ladder: {}", ladder.join(", "));
+    match &r.clock {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "  clock: {} s per lot, at least {} s after a bid, {} s per call, {}",
+                c.lot_seconds,
+                c.min_seconds_after_bid,
+                c.stage_seconds,
+                if c.auto_advance {
+                    "advances by itself"
+                } else {
+                    "the presenter calls each stage"
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  clock: none");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  viewer account: {}",
+        if config.viewer_open {
+            "open (no password)"
+        } else {
+            "password required"
+        }
+    );
+    out
+}
