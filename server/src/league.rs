@@ -308,9 +308,13 @@ pub fn parse_players(
     for row in reader.records() {
         let record = row.map_err(|e| csv_error(file, &headers, &e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        let row: PlayerRow = record
-            .deserialize(Some(&headers))
-            .map_err(|e| csv_error(file, &headers, &e))?;
+        let row: PlayerRow = record.deserialize(Some(&headers)).map_err(|e| {
+            let mut err = csv_error(file, &headers, &e);
+            if err.field.is_none() {
+                err.field = first_bad_column(&headers, &record);
+            }
+            err
+        })?;
         let err = |field: &str, msg: String| LeagueError::new(file, Some(line), Some(field), msg);
         let player = validate_row(row, sets, teams).map_err(|(field, msg)| err(field, msg))?;
         if !ids.insert(player.id) {
@@ -390,6 +394,22 @@ pub fn check_player(p: &Player, sets: &[String]) -> Result<(), (&'static str, St
         return Err(("strike_rate", "stats must be non-negative numbers".into()));
     }
     Ok(())
+}
+
+/// The first column whose value does not parse as its type: serde does not
+/// always say which field it was decoding.
+fn first_bad_column(headers: &csv::StringRecord, record: &csv::StringRecord) -> Option<String> {
+    headers.iter().zip(record.iter()).find_map(|(h, v)| {
+        let ok = match h {
+            "id" | "matches" | "runs" | "wickets" => v.is_empty() || v.parse::<u32>().is_ok(),
+            "strike_rate" | "economy" => v.is_empty() || v.parse::<f64>().is_ok(),
+            "overseas" | "capped" => v.parse::<bool>().is_ok(),
+            "base" => v.parse::<Money>().is_ok(),
+            "role" => serde_json::from_value::<Role>(serde_json::Value::String(v.into())).is_ok(),
+            _ => true,
+        };
+        (!ok).then(|| h.to_string())
+    })
 }
 
 fn csv_error(file: &str, headers: &csv::StringRecord, e: &csv::Error) -> LeagueError {
