@@ -1,6 +1,14 @@
 //! The auction server: league loading, the engine, the event store and the
 //! network front doors.
+//!
+//! `main.rs` only parses flags; [`run::Server`] wires the parts together so
+//! that tests start exactly what the binary starts.
 
+pub mod auth;
 pub mod engine;
+pub mod http;
 pub mod league;
+pub mod run;
+pub mod server;
 pub mod store;
+pub mod ws;

@@ -1,1 +1,172 @@
-fn main() {}
+//! `auction-server`: flags, signals and sub-commands. The work is in the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use auction_server::engine::EngineConfig;
+use auction_server::league::{self, LeagueConfig};
+use auction_server::run::{Options, start};
+use auction_server::server::Limits;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "auction-server",
+    version,
+    about = "A live player auction, served over WebSocket and SSH"
+)]
+struct Cli {
+    /// Where the event log, accounts and keys live.
+    #[arg(
+        long,
+        env = "AUCTION_DATA",
+        default_value = "./auction-data",
+        global = true
+    )]
+    data: PathBuf,
+    /// A league file (TOML); the bundled IPL league when absent.
+    #[arg(long, env = "AUCTION_LEAGUE", global = true)]
+    league: Option<PathBuf>,
+    /// Address for WebSocket and HTTP clients.
+    #[arg(long, env = "AUCTION_LISTEN", default_value = "127.0.0.1:7878")]
+    listen: String,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the auction (the default).
+    Serve,
+    /// Validate a league file (the bundled one without FILE) and summarise it.
+    CheckConfig { file: Option<PathBuf> },
+    /// Set an account's password (the server must be stopped). The password
+    /// comes from AUCTION_PASSWORD, or is asked for twice on the terminal.
+    Passwd { user: String },
+}
+
+fn load_league(path: Option<&PathBuf>) -> anyhow::Result<LeagueConfig> {
+    match path {
+        Some(p) => Ok(league::load(p)?),
+        None => Ok(league::bundled()),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AUCTION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Some(Cmd::CheckConfig { file }) => {
+            let config = load_league(file.as_ref().or(cli.league.as_ref()))?;
+            print!("{}", league::summary(&config));
+            println!("OK");
+            Ok(())
+        }
+        Some(Cmd::Passwd { user }) => passwd(&cli.data, cli.league.as_ref(), &user),
+        Some(Cmd::Serve) | None => serve(cli),
+    }
+}
+
+fn passwd(data: &PathBuf, league: Option<&PathBuf>, user: &str) -> anyhow::Result<()> {
+    let config = load_league(league)?;
+    let store = auction_server::store::Store::open(data).with_context(|| {
+        format!(
+            "cannot open {} (is the server still running?)",
+            data.display()
+        )
+    })?;
+    let auth = auction_server::auth::Auth::open(&store, config.viewer_open)?;
+    let league = store.league()?.unwrap_or(config.league);
+    auth.provision(&league, |_| None)?;
+    if auth.access(user)?.is_none() {
+        bail!("there is no account `{user}`");
+    }
+    let password = match std::env::var("AUCTION_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::io::stdin().is_terminal() => {
+            let first = rpassword::prompt_password(format!("New password for {user}: "))?;
+            let again = rpassword::prompt_password("Again: ")?;
+            if first != again {
+                bail!("the two passwords differ; nothing changed");
+            }
+            first
+        }
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    auth.set_password(user, &password)?;
+    println!("Password for {user} changed; its open sessions are logged out.");
+    Ok(())
+}
+
+fn serve(cli: Cli) -> anyhow::Result<()> {
+    let league = load_league(cli.league.as_ref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let opts = Options {
+            data_dir: cli.data.clone(),
+            league,
+            listen: cli.listen.clone(),
+            limits: Limits::default(),
+            engine: EngineConfig::default(),
+        };
+        let running = start(opts, |var| std::env::var(var).ok()).await?;
+        let addr = running.addr;
+        println!("{} — auction server", running.league_name);
+        println!("listening on ws://{addr}/ws (health: http://{addr}/health)");
+        println!("data in {} (event log at seq {})", cli.data.display(), running.seq);
+        if running.league_mismatch {
+            println!(
+                "note: this data directory was started with another league; it keeps that league (use a fresh --data to switch)"
+            );
+        }
+        if let Some(path) = &running.credentials {
+            let users: Vec<&str> = running.generated.iter().map(|(u, _)| u.as_str()).collect();
+            println!("generated passwords for {} written to {} (mode 0600)", users.join(", "), path.display());
+        }
+        println!("connect: auction-tui --server ws://{addr}/ws --user presenter");
+        println!("stop with Ctrl-C");
+        let stop = running.shutdown_token();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            stop.cancel();
+        });
+        running.wait().await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

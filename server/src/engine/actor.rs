@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use auction_proto::msg::ServerMsg;
@@ -117,9 +118,15 @@ enum Read {
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
+    seq: Arc<AtomicU64>,
 }
 
 impl EngineHandle {
+    /// The seq of the last durable event.
+    pub fn seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
     /// Submits a command; returns its seq once it is durable, or why not.
     pub async fn submit(
         &self,
@@ -152,11 +159,20 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineGone)
     }
 
-    pub async fn snapshot(&self) -> Result<Snapshot, EngineGone> {
-        match self.subscribe(None).await?.catchup {
-            Catchup::Snapshot(s) => Ok(s),
+    /// A snapshot and the feed of every event after it.
+    pub async fn subscribe_fresh(
+        &self,
+    ) -> Result<(Snapshot, broadcast::Receiver<Arc<Published>>), EngineGone> {
+        let sub = self.subscribe(None).await?;
+        match sub.catchup {
+            Catchup::Snapshot(s) => Ok((s, sub.events)),
+            // `subscribe(None)` always answers with a snapshot.
             Catchup::Events(_) => Err(EngineGone),
         }
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, EngineGone> {
+        Ok(self.subscribe_fresh().await?.0)
     }
 
     /// Up to `limit` recorded entries after `since`.
@@ -194,6 +210,8 @@ struct Engine {
     remembered_order: VecDeque<(String, String)>,
     /// Unflushed entries of the current batch.
     fresh: Vec<Entry>,
+    /// The last durable seq, shared with the handles.
+    durable: Arc<AtomicU64>,
     last_snapshot: u64,
     /// A clock tick refused at this seq is not retried until the state moves.
     tick_refused_at: Option<u64>,
@@ -214,7 +232,9 @@ pub fn spawn(
 > {
     let recovered = store.recover(league)?;
     let (bus, _) = broadcast::channel(config.broadcast_capacity);
+    let durable = Arc::new(AtomicU64::new(recovered.seq));
     let mut engine = Engine {
+        durable: durable.clone(),
         state: recovered.state,
         seq: recovered.seq,
         store,
@@ -234,7 +254,7 @@ pub fn spawn(
     );
     let (tx, rx) = mpsc::channel(engine.config.max_batch * 4);
     let task = tokio::spawn(engine.run(rx));
-    Ok((EngineHandle { tx }, task))
+    Ok((EngineHandle { tx, seq: durable }, task))
 }
 
 impl Engine {
@@ -391,6 +411,7 @@ impl Engine {
                 }
                 return Err(e);
             }
+            self.durable.store(self.seq, Ordering::Release);
             for entry in self.fresh.drain(..) {
                 // No subscriber is not an error: events are in the log.
                 let _ = self.bus.send(Arc::new(Published::new(entry)));

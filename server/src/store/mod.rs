@@ -97,6 +97,11 @@ impl Store {
         Ok(store)
     }
 
+    /// Another tree in the same database (accounts, sessions, ...).
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
     /// The league this log was started with, if any.
     pub fn league(&self) -> Result<Option<League>, StoreError> {
         self.meta

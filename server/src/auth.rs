@@ -1,0 +1,461 @@
+//! Accounts, passwords (argon2id), session tokens and login throttling.
+//!
+//! Accounts follow the league: `admin`, `presenter`, `viewer` and one per
+//! team (its code in lower case). Only argon2id hashes are stored. Session
+//! tokens are 256 random bits, handed to the client once; the server keeps
+//! only their SHA-256, so the data directory does not hold live tokens.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use auction_proto::{Access, League, TeamCode};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::store::{Store, StoreError};
+
+/// How long a session token lives.
+pub const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Failed logins before an account or address is made to wait.
+const FREE_FAILURES: u32 = 5;
+const MAX_LOCKOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("account storage failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored account record is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("there is no account `{0}`")]
+    UnknownUser(String),
+    #[error("a password must have at least 8 characters")]
+    WeakPassword,
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("cannot write {path}: {source}")]
+    Credentials {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("too many failed logins: try again in {0} s")]
+    Throttled(u64),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AccountRecord {
+    access: Access,
+    /// The argon2id PHC string; `None` for an open account.
+    hash: Option<String>,
+    /// OpenSSH public keys allowed to log in as this account.
+    #[serde(default)]
+    keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionRecord {
+    user: String,
+    expires_at_ms: u64,
+}
+
+/// A logged-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub access: Access,
+    /// The bearer token; shown to its client once, never logged.
+    pub token: String,
+    pub expires_at_ms: u64,
+}
+
+pub struct Auth {
+    accounts: sled::Tree,
+    sessions: sled::Tree,
+    store: Store,
+    viewer_open: bool,
+    throttle: Mutex<HashMap<String, Failures>>,
+}
+
+struct Failures {
+    count: u32,
+    until: Option<Instant>,
+    last: Instant,
+}
+
+/// The account names for a league, with what each may do.
+pub fn league_accounts(league: &League) -> Vec<(String, Access)> {
+    let mut out = vec![
+        ("admin".to_string(), Access::Admin),
+        ("presenter".to_string(), Access::Presenter),
+        ("viewer".to_string(), Access::Viewer),
+    ];
+    for t in &league.teams {
+        out.push((
+            t.code.account(),
+            Access::Team {
+                team: t.code.clone(),
+            },
+        ));
+    }
+    out
+}
+
+/// Accepts `view` as another name for the viewer account.
+pub fn canonical_user(user: &str) -> String {
+    match user.trim().to_ascii_lowercase().as_str() {
+        "view" => "viewer".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A random password of 20 letters and digits (about 119 bits).
+pub fn generate_password() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
+}
+
+fn now_ms() -> u64 {
+    crate::engine::actor::system_now_ms()
+}
+
+impl Auth {
+    pub fn open(store: &Store, viewer_open: bool) -> Result<Auth, AuthError> {
+        Ok(Auth {
+            accounts: store.tree("accounts")?,
+            sessions: store.tree("sessions")?,
+            store: store.clone(),
+            viewer_open,
+            throttle: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Makes sure every account of the league exists. A password comes from
+    /// `env_password(user)` (`AUCTION_PASSWORD_<USER>`) when set; an account
+    /// with none gets a generated one, returned here to be shown once.
+    pub fn provision(
+        &self,
+        league: &League,
+        env_password: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<(String, String)>, AuthError> {
+        let mut generated = Vec::new();
+        for (user, access) in league_accounts(league) {
+            let existing = self.record(&user)?;
+            let keys = existing
+                .as_ref()
+                .map(|r| r.keys.clone())
+                .unwrap_or_default();
+            let from_env = env_password(&user).filter(|p| !p.is_empty());
+            let hash = match (from_env, existing) {
+                (Some(pw), Some(rec))
+                    if rec.hash.as_deref().is_some_and(|h| verify_password(h, &pw)) =>
+                {
+                    rec.hash
+                }
+                (Some(pw), _) => Some(hash_password(&pw)?),
+                (None, Some(rec)) if rec.hash.is_some() => rec.hash,
+                (None, _) if access == Access::Viewer && self.viewer_open => None,
+                (None, _) => {
+                    let pw = generate_password();
+                    let hash = hash_password(&pw)?;
+                    generated.push((user.clone(), pw));
+                    Some(hash)
+                }
+            };
+            self.put(&user, &AccountRecord { access, hash, keys })?;
+        }
+        self.store.flush_blocking()?;
+        Ok(generated)
+    }
+
+    fn record(&self, user: &str) -> Result<Option<AccountRecord>, AuthError> {
+        Ok(match self.accounts.get(user.as_bytes())? {
+            Some(v) => Some(serde_json::from_slice(&v)?),
+            None => None,
+        })
+    }
+
+    fn put(&self, user: &str, record: &AccountRecord) -> Result<(), AuthError> {
+        self.accounts
+            .insert(user.as_bytes(), serde_json::to_vec(record)?)?;
+        Ok(())
+    }
+
+    /// The access of an account, if it exists.
+    pub fn access(&self, user: &str) -> Result<Option<Access>, AuthError> {
+        Ok(self.record(&canonical_user(user))?.map(|r| r.access))
+    }
+
+    /// Whether this account logs in without a password.
+    pub fn is_open(&self, user: &str) -> bool {
+        let user = canonical_user(user);
+        matches!(self.record(&user), Ok(Some(r)) if r.hash.is_none() && r.access == Access::Viewer && self.viewer_open)
+    }
+
+    /// Checks a password (slow on purpose: call from a blocking thread) and
+    /// opens a session.
+    pub fn login(&self, user: &str, password: &str, from: IpAddr) -> Result<Session, LoginError> {
+        let user = canonical_user(user);
+        let keys = [format!("user:{user}"), format!("ip:{from}")];
+        self.check_throttle(&keys)?;
+        let ok = match self.record(&user) {
+            Ok(Some(rec)) => match &rec.hash {
+                None => rec.access == Access::Viewer && self.viewer_open,
+                Some(hash) => verify_password(hash, password),
+            },
+            _ => {
+                // Spend the same time on unknown users, so timing does not tell.
+                let _ = hash_password(password);
+                false
+            }
+        };
+        if !ok {
+            self.fail(&keys);
+            return Err(LoginError::BadCredentials);
+        }
+        self.succeed(&keys);
+        self.open_session(&user).map_err(|e| {
+            tracing::error!(error = %e, "could not store a session");
+            LoginError::BadCredentials
+        })
+    }
+
+    /// Opens a session for an account already authenticated (by SSH key, say).
+    pub fn open_session(&self, user: &str) -> Result<Session, AuthError> {
+        let user = canonical_user(user);
+        let access = self
+            .record(&user)?
+            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?
+            .access;
+        let token: String = {
+            let bytes: [u8; 32] = rand::random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let expires_at_ms = now_ms() + TOKEN_TTL.as_millis() as u64;
+        let rec = SessionRecord {
+            user: user.clone(),
+            expires_at_ms,
+        };
+        self.sessions
+            .insert(hash_token(&token), serde_json::to_vec(&rec)?)?;
+        self.store.flush_blocking()?;
+        Ok(Session {
+            user,
+            access,
+            token,
+            expires_at_ms,
+        })
+    }
+
+    /// The session behind a token, if it exists and has not expired.
+    pub fn resume(&self, token: &str) -> Option<Session> {
+        let key = hash_token(token);
+        let rec: SessionRecord = serde_json::from_slice(&self.sessions.get(&key).ok()??).ok()?;
+        if rec.expires_at_ms <= now_ms() {
+            let _ = self.sessions.remove(&key);
+            return None;
+        }
+        let access = self.record(&rec.user).ok()??.access;
+        Some(Session {
+            user: rec.user,
+            access,
+            token: token.to_string(),
+            expires_at_ms: rec.expires_at_ms,
+        })
+    }
+
+    /// Whether a session is still valid (not revoked, not expired).
+    pub fn is_valid(&self, token: &str) -> bool {
+        self.resume(token).is_some()
+    }
+
+    pub fn logout(&self, token: &str) {
+        let _ = self.sessions.remove(hash_token(token));
+        let _ = self.store.flush_blocking();
+    }
+
+    /// Sets a password and revokes every session of the account.
+    pub fn set_password(&self, user: &str, password: &str) -> Result<(), AuthError> {
+        let user = canonical_user(user);
+        if password.chars().count() < 8 {
+            return Err(AuthError::WeakPassword);
+        }
+        let mut rec = self
+            .record(&user)?
+            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?;
+        rec.hash = Some(hash_password(password)?);
+        self.put(&user, &rec)?;
+        self.revoke_sessions(&user)?;
+        self.store.flush_blocking()?;
+        Ok(())
+    }
+
+    /// Drops every session of `user`.
+    pub fn revoke_sessions(&self, user: &str) -> Result<usize, AuthError> {
+        let mut n = 0;
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            let rec: SessionRecord = serde_json::from_slice(&v)?;
+            if rec.user == user {
+                self.sessions.remove(k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn check_throttle(&self, keys: &[String]) -> Result<(), LoginError> {
+        let now = Instant::now();
+        let map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            if let Some(until) = map.get(key).and_then(|f| f.until)
+                && until > now
+            {
+                return Err(LoginError::Throttled((until - now).as_secs().max(1)));
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&self, keys: &[String]) {
+        let now = Instant::now();
+        let mut map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, f| now.duration_since(f.last) < Duration::from_secs(3600));
+        }
+        for key in keys {
+            let f = map.entry(key.clone()).or_insert(Failures {
+                count: 0,
+                until: None,
+                last: now,
+            });
+            f.count += 1;
+            f.last = now;
+            if f.count >= FREE_FAILURES {
+                let wait =
+                    Duration::from_secs(1u64 << (f.count - FREE_FAILURES).min(9)).min(MAX_LOCKOUT);
+                f.until = Some(now + wait);
+            }
+        }
+    }
+
+    fn succeed(&self, keys: &[String]) {
+        let mut map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            map.remove(key);
+        }
+    }
+
+    /// Public keys registered for `user` (OpenSSH format lines).
+    pub fn keys(&self, user: &str) -> Result<Vec<String>, AuthError> {
+        let user = canonical_user(user);
+        Ok(self
+            .record(&user)?
+            .ok_or(AuthError::UnknownUser(user))?
+            .keys)
+    }
+
+    /// Replaces the keys of `user`.
+    pub fn set_keys(&self, user: &str, keys: Vec<String>) -> Result<(), AuthError> {
+        let user = canonical_user(user);
+        let mut rec = self
+            .record(&user)?
+            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?;
+        rec.keys = keys;
+        self.put(&user, &rec)?;
+        self.store.flush_blocking()?;
+        Ok(())
+    }
+}
+
+/// The environment variable that holds a password for `user`.
+pub fn password_env_var(user: &str) -> String {
+    format!("AUCTION_PASSWORD_{}", user.to_ascii_uppercase())
+}
+
+/// Appends newly generated passwords to `DATA/credentials.txt` (mode 0600).
+pub fn write_credentials(
+    data_dir: &Path,
+    generated: &[(String, String)],
+) -> Result<PathBuf, AuthError> {
+    let path = data_dir.join("credentials.txt");
+    let err = |source| AuthError::Credentials {
+        path: path.clone(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(err)?;
+    let mut text = String::new();
+    if file.metadata().map_err(err)?.len() == 0 {
+        text.push_str(
+            "# Generated passwords, one account per line. Only hashes are kept by the server:\n",
+        );
+        text.push_str("# hand these out, then delete this file. Change one with `auction-server passwd USER`.\n");
+    }
+    for (user, password) in generated {
+        text.push_str(&format!("{user} {password}\n"));
+    }
+    file.write_all(text.as_bytes()).map_err(err)?;
+    file.sync_all().map_err(err)?;
+    Ok(path)
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("viewer_open", &self.viewer_open)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The team an account bids for, if it is a team account.
+pub fn team_of(access: &Access) -> Option<&TeamCode> {
+    match access {
+        Access::Team { team } => Some(team),
+        _ => None,
+    }
+}

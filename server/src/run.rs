@@ -1,0 +1,158 @@
+//! Starting and stopping a whole server: store, engine, accounts, listeners.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{Auth, AuthError, password_env_var, write_credentials};
+use crate::engine::{EngineConfig, EngineHandle};
+use crate::league::LeagueConfig;
+use crate::server::{App, Limits};
+use crate::store::{Store, StoreError};
+
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub league: LeagueConfig,
+    pub listen: String,
+    pub limits: Limits,
+    pub engine: EngineConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the event log in {path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A server that is up and serving.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub league_name: String,
+    /// The seq the log was at when the server started.
+    pub seq: u64,
+    /// Passwords generated on this start (shown once, also in credentials.txt).
+    pub generated: Vec<(String, String)>,
+    pub credentials: Option<PathBuf>,
+    /// The league the log was started with differs from the one passed.
+    pub league_mismatch: bool,
+    pub engine: EngineHandle,
+    pub auth: Arc<Auth>,
+    shutdown: CancellationToken,
+    serving: JoinHandle<()>,
+    engine_task: JoinHandle<Result<(), StoreError>>,
+}
+
+/// Opens the store, recovers the state, provisions accounts and starts
+/// listening. Passwords come from `env` (`AUCTION_PASSWORD_<USER>`).
+pub async fn start(
+    opts: Options,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Running, StartError> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
+    let store_err = |source| StartError::Store {
+        path: opts.data_dir.clone(),
+        source,
+    };
+    let store = Store::open(&opts.data_dir).map_err(store_err)?;
+    let stored_league = store.league().map_err(store_err)?;
+    let league_mismatch = stored_league
+        .as_ref()
+        .is_some_and(|l| l != &opts.league.league);
+    let league = stored_league.unwrap_or_else(|| opts.league.league.clone());
+    let auth = Arc::new(Auth::open(&store, opts.league.viewer_open)?);
+    let generated = auth.provision(&league, |user| env(&password_env_var(user)))?;
+    let credentials = if generated.is_empty() {
+        None
+    } else {
+        Some(write_credentials(&opts.data_dir, &generated)?)
+    };
+    let (engine, engine_task) =
+        crate::engine::spawn(store, &league, opts.engine.clone()).map_err(store_err)?;
+    let listener = TcpListener::bind(&opts.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: opts.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: opts.listen.clone(),
+        source,
+    })?;
+    let shutdown = CancellationToken::new();
+    let app = App::new(
+        engine.clone(),
+        auth.clone(),
+        opts.limits.clone(),
+        shutdown.clone(),
+    );
+    let serving = tokio::spawn(crate::server::serve(listener, app));
+    Ok(Running {
+        addr,
+        league_name: league.name.clone(),
+        seq: engine.seq(),
+        generated,
+        credentials,
+        league_mismatch,
+        engine,
+        auth,
+        shutdown,
+        serving,
+        engine_task,
+    })
+}
+
+impl Running {
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the server stops: shut down (by the token) or the engine
+    /// fails. Closes every client and flushes the log.
+    pub async fn wait(self) -> Result<(), StoreError> {
+        let Running {
+            shutdown,
+            serving,
+            engine,
+            mut engine_task,
+            ..
+        } = self;
+        let engine_result = tokio::select! {
+            () = shutdown.cancelled() => None,
+            r = &mut engine_task => Some(r),
+        };
+        shutdown.cancel();
+        let _ = serving.await;
+        drop(engine);
+        let result = match engine_result {
+            Some(r) => r,
+            None => engine_task.await,
+        };
+        match result {
+            Ok(r) => r,
+            Err(join) => {
+                tracing::error!(error = %join, "engine task failed");
+                Ok(())
+            }
+        }
+    }
+}

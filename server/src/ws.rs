@@ -1,0 +1,424 @@
+//! One WebSocket client: login or resume, commands, and the live event feed.
+//!
+//! A client's feed is the engine's broadcast channel: every event is
+//! serialized once by the engine and shared. A client that falls more than
+//! the channel's capacity behind is sent a fresh snapshot (with its seq), so
+//! it never sees a silent gap.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auction_proto::msg::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use auction_proto::{Access, Actor, Snapshot};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
+
+use crate::auth::{LoginError, Session};
+use crate::engine::{Catchup, Published};
+use crate::server::App;
+
+/// Longest client request id accepted.
+const MAX_REQUEST_ID: usize = 128;
+/// Most history entries in one answer.
+const MAX_HISTORY: u32 = 1000;
+/// Most events written before one flush when catching up a burst.
+const MAX_BURST: usize = 256;
+
+type Sink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
+
+struct LoggedIn {
+    session: Session,
+    events: broadcast::Receiver<Arc<Published>>,
+}
+
+impl LoggedIn {
+    fn public_only(&self) -> bool {
+        self.session.access == Access::Viewer
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::new(self.session.user.clone(), self.session.access.clone())
+    }
+}
+
+/// Why a session ended (for the log).
+#[derive(Debug)]
+enum End {
+    ClientClosed,
+    Idle,
+    Shutdown,
+    TooLarge,
+    Lagging,
+    Error(#[allow(dead_code, reason = "shown in the debug log")] String),
+}
+
+fn text(msg: &ServerMsg) -> Message {
+    Message::Text(msg.to_json().into())
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Message {
+    text(&ServerMsg::Error {
+        code,
+        message: message.into(),
+    })
+}
+
+async fn recv_event(sess: &mut Option<LoggedIn>) -> Result<Arc<Published>, RecvError> {
+    match sess {
+        Some(s) => s.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAddr) {
+    let (mut sink, mut stream) = ws.split();
+    let mut sess: Option<LoggedIn> = None;
+    let limits = app.limits.clone();
+    let mut ping = tokio::time::interval(limits.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut window = (Instant::now(), 0u32);
+    let end = loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => break End::Shutdown,
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                let msg = match incoming {
+                    None => break End::ClientClosed,
+                    Some(Ok(m)) => m,
+                    Some(Err(tungstenite::Error::Capacity(e))) => {
+                        tracing::debug!(%peer, error = %e, "message too large");
+                        break End::TooLarge;
+                    }
+                    Some(Err(e)) => break End::Error(e.to_string()),
+                };
+                let text = match msg {
+                    Message::Text(t) => t,
+                    Message::Binary(_) => {
+                        if sink.send(error(ErrorCode::BadRequest, "send JSON text frames, not binary")).await.is_err() {
+                            break End::ClientClosed;
+                        }
+                        continue;
+                    }
+                    Message::Close(_) => break End::ClientClosed,
+                    _ => continue,
+                };
+                // Messages per second, per connection.
+                if window.0.elapsed() >= Duration::from_secs(1) {
+                    window = (Instant::now(), 0);
+                }
+                window.1 += 1;
+                if window.1 > limits.messages_per_second {
+                    if sink.send(error(ErrorCode::RateLimited, "too many messages: slow down")).await.is_err() {
+                        break End::ClientClosed;
+                    }
+                    continue;
+                }
+                match handle(&text, &app, peer, &mut sess, &mut sink).await {
+                    Ok(true) => {}
+                    Ok(false) => break End::ClientClosed,
+                    Err(e) => break End::Error(e.to_string()),
+                }
+            }
+            event = recv_event(&mut sess) => {
+                let Some(s) = sess.as_mut() else { continue };
+                match event {
+                    Ok(first) => {
+                        if let Err(e) = send_burst(&mut sink, s, first).await {
+                            break End::Error(e.to_string());
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::info!(%peer, user = %s.session.user, missed, "client fell behind; sending a snapshot");
+                        match resync(&app, s, &mut sink).await {
+                            Ok(()) => {}
+                            Err(_) => break End::Lagging,
+                        }
+                    }
+                    Err(RecvError::Closed) => break End::Shutdown,
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > limits.idle_timeout {
+                    break End::Idle;
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break End::ClientClosed;
+                }
+            }
+        }
+    };
+    let close = |code: CloseCode, reason: &str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason.to_string()),
+        }))
+    };
+    let frame = match &end {
+        End::Shutdown => Some(close(CloseCode::Away, "server shutting down")),
+        End::Idle => Some(close(CloseCode::Away, "idle timeout")),
+        End::TooLarge => Some(close(CloseCode::Size, "message over 64 KiB")),
+        End::Lagging => Some(close(CloseCode::Again, "too far behind; reconnect")),
+        End::ClientClosed | End::Error(_) => None,
+    };
+    if let Some(frame) = frame {
+        let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(frame)).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+    tracing::debug!(%peer, user = sess.as_ref().map(|s| s.session.user.as_str()), ?end, "connection closed");
+}
+
+/// Sends `first` and whatever else is already queued, then flushes once.
+async fn send_burst(
+    sink: &mut Sink,
+    s: &mut LoggedIn,
+    first: Arc<Published>,
+) -> Result<(), tungstenite::Error> {
+    let public = s.public_only();
+    let pick = |p: &Published| {
+        if public {
+            p.public.clone()
+        } else {
+            p.full.clone()
+        }
+    };
+    sink.feed(Message::Text(pick(&first))).await?;
+    for _ in 1..MAX_BURST {
+        match s.events.try_recv() {
+            Ok(p) => sink.feed(Message::Text(pick(&p))).await?,
+            Err(TryRecvError::Lagged(_)) => {
+                // Handled on the next recv, which reports the lag.
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
+}
+
+/// Replaces a lagging feed with a snapshot and a fresh subscription.
+async fn resync(app: &App, s: &mut LoggedIn, sink: &mut Sink) -> Result<(), ()> {
+    let (snapshot, events) = app.engine.subscribe_fresh().await.map_err(|_| ())?;
+    s.events = events;
+    sink.send(text(&ServerMsg::Snapshot(snapshot)))
+        .await
+        .map_err(|_| ())
+}
+
+/// Handles one text message. `Ok(false)` ends the connection.
+async fn handle(
+    raw: &str,
+    app: &Arc<App>,
+    peer: SocketAddr,
+    sess: &mut Option<LoggedIn>,
+    sink: &mut Sink,
+) -> Result<bool, tungstenite::Error> {
+    let msg: ClientMsg = match serde_json::from_str(raw) {
+        Ok(m) => m,
+        Err(e) => {
+            sink.send(error(
+                ErrorCode::BadRequest,
+                format!("not a message of this protocol: {e}"),
+            ))
+            .await?;
+            return Ok(true);
+        }
+    };
+    match msg {
+        ClientMsg::Login { v, user, password } => {
+            if sess.is_some() {
+                sink.send(error(
+                    ErrorCode::AlreadyLoggedIn,
+                    "already logged in on this connection",
+                ))
+                .await?;
+                return Ok(true);
+            }
+            if v != PROTOCOL_VERSION {
+                sink.send(error(
+                    ErrorCode::Version,
+                    format!("this server speaks protocol {PROTOCOL_VERSION}, not {v}"),
+                ))
+                .await?;
+                return Ok(true);
+            }
+            let auth = app.auth.clone();
+            let ip = peer.ip();
+            let result = tokio::task::spawn_blocking(move || auth.login(&user, &password, ip))
+                .await
+                .unwrap_or(Err(LoginError::BadCredentials));
+            match result {
+                Ok(session) => {
+                    tracing::info!(%peer, user = %session.user, "logged in");
+                    let Ok((snapshot, events)) = app.engine.subscribe_fresh().await else {
+                        sink.send(error(
+                            ErrorCode::Unavailable,
+                            "the auction engine is not running",
+                        ))
+                        .await?;
+                        return Ok(false);
+                    };
+                    sink.send(text(&welcome(&session, Some(snapshot)))).await?;
+                    *sess = Some(LoggedIn { session, events });
+                }
+                Err(e @ LoginError::BadCredentials) => {
+                    tracing::info!(%peer, "failed login");
+                    sink.send(error(ErrorCode::BadCredentials, e.to_string()))
+                        .await?;
+                }
+                Err(e @ LoginError::Throttled(_)) => {
+                    sink.send(error(ErrorCode::Throttled, e.to_string()))
+                        .await?;
+                }
+            }
+        }
+        ClientMsg::Resume { v, token, last_seq } => {
+            if sess.is_some() {
+                sink.send(error(
+                    ErrorCode::AlreadyLoggedIn,
+                    "already logged in on this connection",
+                ))
+                .await?;
+                return Ok(true);
+            }
+            if v != PROTOCOL_VERSION {
+                sink.send(error(
+                    ErrorCode::Version,
+                    format!("this server speaks protocol {PROTOCOL_VERSION}, not {v}"),
+                ))
+                .await?;
+                return Ok(true);
+            }
+            let Some(session) = app.auth.resume(&token) else {
+                sink.send(error(
+                    ErrorCode::BadToken,
+                    "the session has expired or was revoked: log in again",
+                ))
+                .await?;
+                return Ok(true);
+            };
+            let Ok(sub) = app.engine.subscribe(Some(last_seq)).await else {
+                sink.send(error(
+                    ErrorCode::Unavailable,
+                    "the auction engine is not running",
+                ))
+                .await?;
+                return Ok(false);
+            };
+            let public = session.access == Access::Viewer;
+            match sub.catchup {
+                Catchup::Snapshot(snap) => sink.send(text(&welcome(&session, Some(snap)))).await?,
+                Catchup::Events(entries) => {
+                    sink.feed(text(&welcome(&session, None))).await?;
+                    for e in entries {
+                        let e = if public { e.public() } else { e };
+                        sink.feed(text(&ServerMsg::Event(e))).await?;
+                    }
+                    sink.flush().await?;
+                }
+            }
+            tracing::info!(%peer, user = %session.user, last_seq, "resumed");
+            *sess = Some(LoggedIn {
+                session,
+                events: sub.events,
+            });
+        }
+        ClientMsg::Command { id, command } => {
+            let Some(s) = sess.as_ref() else {
+                sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
+                    .await?;
+                return Ok(true);
+            };
+            if id.is_empty() || id.len() > MAX_REQUEST_ID {
+                sink.send(error(
+                    ErrorCode::BadRequest,
+                    format!("a command id must have 1 to {MAX_REQUEST_ID} characters"),
+                ))
+                .await?;
+                return Ok(true);
+            }
+            let reply = match app
+                .engine
+                .submit(s.actor(), Some(id.clone()), command)
+                .await
+            {
+                Ok(seq) => ServerMsg::Accepted { id, seq },
+                Err(r) => ServerMsg::Rejected {
+                    id,
+                    code: r.code,
+                    message: r.message,
+                },
+            };
+            sink.send(text(&reply)).await?;
+        }
+        ClientMsg::History { since, limit } => {
+            let Some(s) = sess.as_ref() else {
+                sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
+                    .await?;
+                return Ok(true);
+            };
+            let limit = limit.unwrap_or(500).clamp(1, MAX_HISTORY);
+            match app.engine.history(since, limit as usize).await {
+                Ok(entries) => {
+                    let more = entries.len() == limit as usize;
+                    let entries = if s.public_only() {
+                        entries.iter().map(|e| e.public()).collect()
+                    } else {
+                        entries
+                    };
+                    sink.send(text(&ServerMsg::History { entries, more }))
+                        .await?;
+                }
+                Err(_) => {
+                    sink.send(error(
+                        ErrorCode::Unavailable,
+                        "the auction engine is not running",
+                    ))
+                    .await?
+                }
+            }
+        }
+        ClientMsg::Snapshot => {
+            let Some(s) = sess.as_mut() else {
+                sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
+                    .await?;
+                return Ok(true);
+            };
+            if resync(app, s, sink).await.is_err() {
+                return Ok(false);
+            }
+        }
+        ClientMsg::Ping { nonce } => sink.send(text(&ServerMsg::Pong { nonce })).await?,
+        ClientMsg::Logout => {
+            if let Some(s) = sess.take() {
+                app.auth.logout(&s.session.token);
+                tracing::info!(%peer, user = %s.session.user, "logged out");
+            }
+            sink.send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "logged out".into(),
+            })))
+            .await?;
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {
+    ServerMsg::Welcome {
+        v: PROTOCOL_VERSION,
+        user: session.user.clone(),
+        access: session.access.clone(),
+        token: session.token.clone(),
+        expires_at_ms: session.expires_at_ms,
+        snapshot,
+    }
+}

@@ -1,0 +1,345 @@
+//! `auction-tui ctl`: a headless client for scripts, bots and operators.
+//!
+//! Exit codes: 0 accepted, 1 rejected, 2 usage, connection or login error.
+
+use std::io::Write;
+use std::time::Duration;
+
+use auction_proto::msg::{ClientMsg, ServerMsg};
+use auction_proto::{Command, Money, PlayerId, State, TeamCode};
+use clap::{Args, Subcommand};
+
+use crate::describe;
+use crate::net::{Conn, DEFAULT_SERVER, NetError};
+
+#[derive(Args, Debug, Clone)]
+pub struct CtlArgs {
+    /// The server's WebSocket URL.
+    #[arg(long, env = "AUCTION_SERVER", default_value = DEFAULT_SERVER)]
+    pub server: String,
+    /// The account to act as.
+    #[arg(long, env = "AUCTION_USER", default_value = "presenter")]
+    pub user: String,
+    /// Print the server's messages as JSON, one per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CtlCommand {
+    /// Print the auction's state.
+    State,
+    /// Start the auction.
+    Start {
+        /// Seed for the order inside each set (random when absent).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    Pause,
+    Resume,
+    /// Put the next player of the order on the block.
+    Next,
+    /// Put a player on the block: an id (`17`, `#17`) or a name (unique part).
+    Nominate {
+        player: String,
+    },
+    /// Bid an amount for a team: `75`, `75L`, `1.25cr`.
+    Bid {
+        team: String,
+        amount: Money,
+    },
+    /// Bid the next valid amount for a team.
+    Raise {
+        team: String,
+    },
+    /// Call "going once".
+    Once,
+    /// Call "going twice".
+    Twice,
+    /// The hammer: sold to the leading team.
+    Sold,
+    /// Close the lot without a bid.
+    Unsold,
+    /// Take back the last bid.
+    Undo,
+    /// Reopen the last closed lot (refunds a sale).
+    UndoSale,
+    /// Take the player on the block back to the pool.
+    ResetLot,
+    /// Start an accelerated round of the unsold players.
+    Accelerated,
+    /// Print the event log.
+    History {
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+    },
+    /// Print each event as it happens, until killed.
+    Watch,
+}
+
+/// Why ctl stopped, as an exit code.
+pub enum Outcome {
+    Accepted,
+    Rejected,
+    Failed,
+}
+
+impl Outcome {
+    pub fn code(&self) -> u8 {
+        match self {
+            Outcome::Accepted => 0,
+            Outcome::Rejected => 1,
+            Outcome::Failed => 2,
+        }
+    }
+}
+
+/// Resolves `player` against the pool: an id, or a unique part of a name.
+pub fn find_player(state: &State, query: &str) -> Result<PlayerId, String> {
+    let q = query.trim().trim_start_matches('#');
+    if let Ok(n) = q.parse::<u32>() {
+        return state
+            .player(PlayerId(n))
+            .map(|p| p.player.id)
+            .ok_or_else(|| format!("there is no player #{n}"));
+    }
+    let lower = q.to_lowercase();
+    if let Some(p) = state
+        .players
+        .iter()
+        .find(|p| p.player.name.to_lowercase() == lower)
+    {
+        return Ok(p.player.id);
+    }
+    let matches: Vec<_> = state
+        .players
+        .iter()
+        .filter(|p| p.player.name.to_lowercase().contains(&lower))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.player.id),
+        [] => Err(format!("no player matches `{query}`")),
+        many => Err(format!(
+            "`{query}` matches {}: be more precise",
+            many.iter()
+                .map(|p| p.player.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn print_json(raw: &str) {
+    // The session token is a secret: never echo it.
+    let shown = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(mut v) if v.get("token").is_some() => {
+            v["token"] = "<redacted>".into();
+            v.to_string()
+        }
+        _ => raw.to_string(),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{shown}");
+    let _ = out.flush();
+}
+
+fn fail(e: impl std::fmt::Display) -> Outcome {
+    eprintln!("error: {e}");
+    Outcome::Failed
+}
+
+/// Runs one ctl command to the end.
+pub async fn run(args: CtlArgs, password: String) -> Outcome {
+    let mut conn = match Conn::connect(&args.server).await {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let welcome = match conn.login(&args.user, &password).await {
+        Ok(w) => w,
+        Err(NetError::Server { message, .. }) => {
+            return fail(format!("login as {} failed: {message}", args.user));
+        }
+        Err(e) => return fail(e),
+    };
+    let Some(snapshot) = welcome.snapshot.clone() else {
+        return fail("the server sent no snapshot");
+    };
+    if args.json {
+        let welcome_msg = ServerMsg::Welcome {
+            v: auction_proto::msg::PROTOCOL_VERSION,
+            user: welcome.user.clone(),
+            access: welcome.access.clone(),
+            token: welcome.token.clone(),
+            expires_at_ms: welcome.expires_at_ms,
+            snapshot: Some(snapshot.clone()),
+        };
+        print_json(&welcome_msg.to_json());
+    }
+    let state = snapshot.state;
+    let team = |code: &str| TeamCode::new(code);
+    let command = match &args.command {
+        CtlCommand::State => {
+            if !args.json {
+                print!("{}", describe::summary(&state, snapshot.seq));
+            }
+            conn.close().await;
+            return Outcome::Accepted;
+        }
+        CtlCommand::History { since } => return history(conn, &state, *since, args.json).await,
+        CtlCommand::Watch => return watch(conn, state, snapshot.seq, args.json).await,
+        CtlCommand::Start { seed } => Command::Start { seed: *seed },
+        CtlCommand::Pause => Command::Pause,
+        CtlCommand::Resume => Command::Resume,
+        CtlCommand::Next => Command::Next,
+        CtlCommand::Nominate { player } => match find_player(&state, player) {
+            Ok(id) => Command::Nominate { player: id },
+            Err(e) => return fail(e),
+        },
+        CtlCommand::Bid { team: t, amount } => Command::Bid {
+            team: team(t),
+            amount: *amount,
+        },
+        CtlCommand::Raise { team: t } => Command::Raise { team: team(t) },
+        CtlCommand::Once => Command::GoingOnce,
+        CtlCommand::Twice => Command::GoingTwice,
+        CtlCommand::Sold => Command::Sold,
+        CtlCommand::Unsold => Command::Unsold,
+        CtlCommand::Undo => Command::UndoBid,
+        CtlCommand::UndoSale => Command::UndoSale,
+        CtlCommand::ResetLot => Command::ResetLot,
+        CtlCommand::Accelerated => Command::OpenAccelerated,
+    };
+    let id = format!("ctl-{:016x}", rand::random::<u64>());
+    if let Err(e) = conn
+        .send(&ClientMsg::Command {
+            id: id.clone(),
+            command,
+        })
+        .await
+    {
+        return fail(e);
+    }
+    let outcome = loop {
+        let (msg, raw) = match conn.recv_raw().await {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
+        match msg {
+            ServerMsg::Accepted { id: got, seq } if got == id => {
+                if args.json {
+                    print_json(&raw);
+                } else {
+                    println!("accepted seq={seq}");
+                }
+                break Outcome::Accepted;
+            }
+            ServerMsg::Rejected {
+                id: got,
+                code,
+                message,
+            } if got == id => {
+                if args.json {
+                    print_json(&raw);
+                }
+                eprintln!("rejected: {code}: {message}");
+                break Outcome::Rejected;
+            }
+            ServerMsg::Error { message, .. } => return fail(message),
+            _ => {
+                if args.json {
+                    print_json(&raw);
+                }
+            }
+        }
+    };
+    conn.close().await;
+    outcome
+}
+
+async fn history(mut conn: Conn, state: &State, mut since: u64, json: bool) -> Outcome {
+    loop {
+        if let Err(e) = conn
+            .send(&ClientMsg::History {
+                since,
+                limit: Some(1000),
+            })
+            .await
+        {
+            return fail(e);
+        }
+        let (entries, more) = loop {
+            match conn.recv_raw().await {
+                Ok((ServerMsg::History { entries, more }, _)) => break (entries, more),
+                Ok((ServerMsg::Error { message, .. }, _)) => return fail(message),
+                Ok(_) => {}
+                Err(e) => return fail(e),
+            }
+        };
+        for e in &entries {
+            if json {
+                print_json(&ServerMsg::Event(e.clone()).to_json());
+            } else {
+                println!("{}", describe::entry(state, e));
+            }
+            since = e.seq;
+        }
+        if !more || entries.is_empty() {
+            break;
+        }
+    }
+    conn.close().await;
+    Outcome::Accepted
+}
+
+/// Prints events until killed (or the connection drops: exit 2).
+async fn watch(mut conn: Conn, mut state: State, mut seq: u64, json: bool) -> Outcome {
+    loop {
+        match conn.recv_raw().await {
+            Ok((ServerMsg::Event(e), raw)) => {
+                if e.seq != seq + 1 {
+                    // A gap: ask for a fresh snapshot rather than show a wrong state.
+                    if conn.send(&ClientMsg::Snapshot).await.is_err() {
+                        return fail("connection lost");
+                    }
+                    continue;
+                }
+                if json {
+                    print_json(&raw);
+                } else {
+                    println!("{}", describe::entry(&state, &e));
+                }
+                state.apply(&e.event);
+                seq = e.seq;
+            }
+            Ok((ServerMsg::Snapshot(s), raw)) => {
+                if json {
+                    print_json(&raw);
+                }
+                state = s.state;
+                seq = s.seq;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("watch: {e}");
+                return Outcome::Failed;
+            }
+        }
+    }
+}
+
+/// The password: `AUCTION_PASSWORD`, else a prompt on the terminal, else empty
+/// (enough for an open viewer account).
+pub fn password(user: &str) -> String {
+    if let Ok(p) = std::env::var("AUCTION_PASSWORD") {
+        return p;
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return rpassword::prompt_password(format!("Password for {user}: ")).unwrap_or_default();
+    }
+    String::new()
+}
+
+/// How long ctl waits before giving up on a silent server.
+pub const TIMEOUT: Duration = Duration::from_secs(30);

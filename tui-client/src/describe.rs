@@ -1,0 +1,152 @@
+//! Events and states in words, for the event log, `ctl watch` and `ctl state`.
+
+use std::fmt::Write;
+
+use auction_proto::state::Outcome;
+use auction_proto::{Entry, Event, Phase, PlayerId, State};
+
+fn name(state: &State, id: PlayerId) -> String {
+    state
+        .player(id)
+        .map_or_else(|| id.to_string(), |p| p.player.name.clone())
+}
+
+/// One line for an event. `state` is only used to name players, so any
+/// state of the same auction will do (history is described with today's).
+pub fn event(state: &State, event: &Event) -> String {
+    match event {
+        Event::AuctionStarted { seed, queue } => {
+            format!("auction started ({} players, seed {seed})", queue.len())
+        }
+        Event::Paused { .. } => "paused".into(),
+        Event::Resumed { .. } => "resumed".into(),
+        Event::LotOpened { player, .. } => {
+            let base = state
+                .player(*player)
+                .map(|p| p.player.base.to_string())
+                .unwrap_or_default();
+            format!("on the block: {} (base {base})", name(state, *player))
+        }
+        Event::BidPlaced { team, amount, .. } => format!("{team} bids {amount}"),
+        Event::StageChanged { stage, .. } => stage.label().to_string(),
+        Event::BidUndone { .. } => "last bid undone".into(),
+        Event::PlayerSold {
+            player,
+            team,
+            price,
+        } => format!("SOLD: {} to {team} for {price}", name(state, *player)),
+        Event::PlayerUnsold { player } => format!("UNSOLD: {}", name(state, *player)),
+        Event::LotReopened { player, .. } => format!("lot reopened: {}", name(state, *player)),
+        Event::PurseAdjusted {
+            team,
+            delta,
+            reason,
+        } => {
+            let sign = if *delta < 0 { "-" } else { "+" };
+            format!(
+                "{team} purse {sign}{} ({reason})",
+                auction_proto::Money(delta.unsigned_abs())
+            )
+        }
+        Event::PlayerAdded { player } => format!("player added: {} ({})", player.name, player.id),
+        Event::PlayerEdited { player } => format!("player edited: {}", player.name),
+        Event::PlayerWithdrawn { player } => format!("player withdrawn: {}", name(state, *player)),
+        Event::LotReset { player } => {
+            format!("lot reset: {} back to the pool", name(state, *player))
+        }
+        Event::AuctionReset => "auction reset".into(),
+        Event::AcceleratedRoundOpened { round, players } => {
+            format!("accelerated round {round}: {} players", players.len())
+        }
+    }
+}
+
+/// `#seq  who  what`.
+pub fn entry(state: &State, e: &Entry) -> String {
+    let who = if e.actor.user.is_empty() {
+        e.actor.access.label()
+    } else {
+        e.actor.user.clone()
+    };
+    format!("#{:<5} {:<10} {}", e.seq, who, event(state, &e.event))
+}
+
+/// A short text summary of the whole state, for `ctl state`.
+pub fn summary(state: &State, seq: u64) -> String {
+    let mut out = String::new();
+    let phase = match state.phase {
+        Phase::NotStarted => "not started",
+        Phase::Running => "running",
+        Phase::Paused => "paused",
+    };
+    let _ = writeln!(
+        out,
+        "{} — {phase} (seq {seq}, round {})",
+        state.league_name, state.round
+    );
+    match &state.lot {
+        Some(lot) => {
+            let p = state.player(lot.player);
+            let _ = writeln!(
+                out,
+                "on the block: {} — {}, base {}",
+                name(state, lot.player),
+                p.map(|p| p.player.role.label()).unwrap_or_default(),
+                p.map(|p| p.player.base.to_string()).unwrap_or_default()
+            );
+            match state.leader() {
+                Some(b) => {
+                    let _ = writeln!(
+                        out,
+                        "leading: {} {} ({})",
+                        b.team,
+                        b.amount,
+                        lot.stage.label()
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "no bid yet ({})", lot.stage.label());
+                }
+            }
+            if let Some(next) = state.next_bid() {
+                let _ = writeln!(out, "next valid bid: {next}");
+            }
+        }
+        None => {
+            let next = state.next_in_queue().map(|id| name(state, id));
+            let _ = writeln!(
+                out,
+                "no lot on the block; next up: {}",
+                next.as_deref().unwrap_or("nobody")
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{:<5} {:>12} {:>12} {:>5} {:>4}",
+        "team", "purse", "max bid", "squad", "os"
+    );
+    for t in &state.teams {
+        let _ = writeln!(
+            out,
+            "{:<5} {:>12} {:>12} {:>5} {:>4}",
+            t.team.code.as_str(),
+            t.purse.to_string(),
+            state.max_bid(t).to_string(),
+            t.squad.len(),
+            state.overseas_count(t)
+        );
+    }
+    let sold = state
+        .closed
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Sold { .. }))
+        .count();
+    let _ = writeln!(
+        out,
+        "{sold} sold, {} unsold, {} to come",
+        state.unsold().count(),
+        state.upcoming().count()
+    );
+    out
+}
