@@ -200,8 +200,6 @@ pub enum ErrorCode {
     NotLoggedIn,
     /// Already logged in on this connection.
     AlreadyLoggedIn,
-    /// Too many messages; slow down.
-    RateLimited,
     /// The server is shutting down or could not serve the request.
     Unavailable,
 }

@@ -388,9 +388,8 @@ pub fn check_player(p: &Player, sets: &[String]) -> Result<(), (&'static str, St
             format!("`{}` is not one of the league's sets", p.set),
         ));
     }
-    if !(p.stats.strike_rate.is_finite() && p.stats.strike_rate >= 0.0)
-        || !(p.stats.economy.is_finite() && p.stats.economy >= 0.0)
-    {
+    let sane = |x: f64| x.is_finite() && x >= 0.0;
+    if !sane(p.stats.strike_rate) || !sane(p.stats.economy) {
         return Err(("strike_rate", "stats must be non-negative numbers".into()));
     }
     Ok(())

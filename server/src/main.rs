@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn passwd(data: &PathBuf, league: Option<&PathBuf>, user: &str) -> anyhow::Result<()> {
+fn passwd(data: &std::path::Path, league: Option<&PathBuf>, user: &str) -> anyhow::Result<()> {
     let config = load_league(league)?;
     let store = auction_server::store::Store::open(data).with_context(|| {
         format!(
@@ -84,7 +84,14 @@ fn passwd(data: &PathBuf, league: Option<&PathBuf>, user: &str) -> anyhow::Resul
     })?;
     let auth = auction_server::auth::Auth::open(&store, config.viewer_open)?;
     let league = store.league()?.unwrap_or(config.league);
-    auth.provision(&league, |_| None)?;
+    let generated = auth.provision(&league, |_| None)?;
+    if !generated.is_empty() {
+        let path = auction_server::auth::write_credentials(data, &generated)?;
+        println!(
+            "generated passwords for the other new accounts: {}",
+            path.display()
+        );
+    }
     if auth.access(user)?.is_none() {
         bail!("there is no account `{user}`");
     }

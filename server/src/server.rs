@@ -26,6 +26,7 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// A client silent for this long (no message, no pong) is closed.
     pub idle_timeout: Duration,
+    /// Beyond this, the connection is read more slowly (nothing is dropped).
     pub messages_per_second: u32,
     pub max_message_bytes: usize,
 }
@@ -37,7 +38,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(60),
-            messages_per_second: 50,
+            messages_per_second: 200,
             max_message_bytes: auction_proto::msg::MAX_MESSAGE_BYTES,
         }
     }
@@ -167,6 +168,8 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
             .await
         }
         Route::WebSocket => {
+            // The signature is tungstenite's callback; its error type is theirs.
+            #[allow(clippy::result_large_err)]
             let check = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
                 if req.uri().path() != "/ws" {
                     let mut err = ErrorResponse::new(Some("not found".into()));

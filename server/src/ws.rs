@@ -110,16 +110,15 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
                     Message::Close(_) => break End::ClientClosed,
                     _ => continue,
                 };
-                // Messages per second, per connection.
+                // Messages per second, per connection: a flood is slowed
+                // down (we stop reading), never dropped.
                 if window.0.elapsed() >= Duration::from_secs(1) {
                     window = (Instant::now(), 0);
                 }
                 window.1 += 1;
                 if window.1 > limits.messages_per_second {
-                    if sink.send(error(ErrorCode::RateLimited, "too many messages: slow down")).await.is_err() {
-                        break End::ClientClosed;
-                    }
-                    continue;
+                    tokio::time::sleep_until((window.0 + Duration::from_secs(1)).into()).await;
+                    window = (Instant::now(), 1);
                 }
                 match handle(&text, &app, peer, &mut sess, &mut sink).await {
                     Ok(true) => {}
@@ -314,7 +313,7 @@ async fn handle(
             };
             let public = session.access == Access::Viewer;
             match sub.catchup {
-                Catchup::Snapshot(snap) => sink.send(text(&welcome(&session, Some(snap)))).await?,
+                Catchup::Snapshot(snap) => sink.send(text(&welcome(&session, Some(*snap)))).await?,
                 Catchup::Events(entries) => {
                     sink.feed(text(&welcome(&session, None))).await?;
                     for e in entries {

@@ -252,7 +252,7 @@ proptest! {
     fn undo_is_exact(seed in any::<u64>(), bids in prop::collection::vec((0usize..3, 0i8..4), 1..12), hammer in any::<bool>()) {
         let mut state = State::new(&small_league());
         let mut now = 5_000;
-        let mut go = |state: &mut State, actor: &Actor, cmd: Command, now: u64| {
+        let go = |state: &mut State, actor: &Actor, cmd: Command, now: u64| {
             decide(state, &cmd, actor, now).map(|e| state.apply(&e))
         };
         go(&mut state, &presenter(), Command::Start { seed: Some(seed) }, now).unwrap();

@@ -78,7 +78,7 @@ impl Published {
 /// Where a subscriber starts: the missed events, or a whole snapshot.
 pub enum Catchup {
     Events(Vec<Entry>),
-    Snapshot(Snapshot),
+    Snapshot(Box<Snapshot>),
 }
 
 pub struct Subscription {
@@ -165,7 +165,7 @@ impl EngineHandle {
     ) -> Result<(Snapshot, broadcast::Receiver<Arc<Published>>), EngineGone> {
         let sub = self.subscribe(None).await?;
         match sub.catchup {
-            Catchup::Snapshot(s) => Ok((s, sub.events)),
+            Catchup::Snapshot(s) => Ok((*s, sub.events)),
             // `subscribe(None)` always answers with a snapshot.
             Catchup::Events(_) => Err(EngineGone),
         }
@@ -436,10 +436,10 @@ impl Engine {
                                 .entries_after(since, (self.seq - since) as usize)?,
                         )
                     }
-                    _ => Catchup::Snapshot(Snapshot {
+                    _ => Catchup::Snapshot(Box::new(Snapshot {
                         seq: self.seq,
                         state: self.state.clone(),
-                    }),
+                    })),
                 };
                 let _ = reply.send(Subscription { catchup, events });
             }

@@ -4,7 +4,7 @@
 //! randomness (the start seed is part of the command). The engine task calls
 //! it; tests call it directly.
 
-use auction_proto::state::TeamState;
+use auction_proto::state::{Lot, Outcome, TeamState};
 use auction_proto::{
     Access, Actor, Command, Event, Money, Phase, PlayerId, PlayerStatus, RejectCode, Rejection,
     Stage, State, TeamCode, Timer,
@@ -249,7 +249,7 @@ fn running(state: &State) -> Result<(), Rejection> {
     }
 }
 
-fn lot(state: &State) -> Result<&auction_proto::state::Lot, Rejection> {
+fn lot(state: &State) -> Result<&Lot, Rejection> {
     state
         .lot
         .as_ref()
@@ -465,11 +465,11 @@ fn undo_sale(state: &State, now_ms: u64) -> Decision {
         .ok_or_else(|| no(RejectCode::NothingToUndo, "no lot has closed yet"))?;
     let player = last.lot.player;
     let status = state.player(player).map(|p| &p.status);
-    let still = match (&last.outcome, status) {
-        (auction_proto::state::Outcome::Sold { .. }, Some(PlayerStatus::Sold { .. })) => true,
-        (auction_proto::state::Outcome::Unsold, Some(PlayerStatus::Unsold)) => true,
-        _ => false,
-    };
+    let still = matches!(
+        (&last.outcome, status),
+        (Outcome::Sold { .. }, Some(PlayerStatus::Sold { .. }))
+            | (Outcome::Unsold, Some(PlayerStatus::Unsold))
+    );
     if !still {
         return Err(no(
             RejectCode::NothingToUndo,

@@ -1,0 +1,190 @@
+//! `auction-bench`: measured figures for BENCHMARKS.md.
+//!
+//! - `engine`: validate + apply per second on one core (pure, in memory).
+//! - `durable`: commands per second through the engine task with sled and
+//!   group commit, from many concurrent submitters.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use auction_proto::{Access, Actor, Command, State, TeamCode};
+use auction_server::engine::{EngineConfig, decide, spawn};
+use auction_server::league::bundled;
+use auction_server::store::Store;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "auction-bench")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Validate + apply, single thread, in memory.
+    Engine {
+        #[arg(long, default_value_t = 2_000_000)]
+        commands: u64,
+    },
+    /// Durable commands per second with group commit.
+    Durable {
+        #[arg(long, default_value_t = 20_000)]
+        commands: u64,
+        /// Concurrent submitters (clients).
+        #[arg(long, default_value_t = 64)]
+        clients: u64,
+    },
+}
+
+fn team_actor(code: &TeamCode) -> Actor {
+    Actor::new(code.account(), Access::Team { team: code.clone() })
+}
+
+/// A realistic stream: nominate, then teams outbid each other, then the
+/// hammer (or unsold); over and over, resetting when the pool runs out.
+struct Script {
+    teams: Vec<TeamCode>,
+    presenter: Actor,
+    step: u64,
+}
+
+impl Script {
+    fn new(state: &State) -> Script {
+        Script {
+            teams: state.teams.iter().map(|t| t.team.code.clone()).collect(),
+            presenter: Actor::new("presenter", Access::Presenter),
+            step: 0,
+        }
+    }
+
+    fn next(&mut self, state: &State) -> (Actor, Command) {
+        self.step += 1;
+        if state.phase == auction_proto::Phase::NotStarted {
+            return (
+                self.presenter.clone(),
+                Command::Start {
+                    seed: Some(self.step),
+                },
+            );
+        }
+        let Some(lot) = &state.lot else {
+            if state.next_in_queue().is_none() {
+                return (Actor::new("admin", Access::Admin), Command::ResetAuction);
+            }
+            return (self.presenter.clone(), Command::Next);
+        };
+        if lot.bids.len() >= 12 {
+            return (self.presenter.clone(), Command::Sold);
+        }
+        let team = &self.teams[(self.step as usize) % self.teams.len()];
+        (team_actor(team), Command::Raise { team: team.clone() })
+    }
+}
+
+fn engine(commands: u64) {
+    let league = bundled().league;
+    let mut state = State::new(&league);
+    let mut script = Script::new(&state);
+    // Commands are generated up front per batch, so only decide + apply is timed.
+    let batch = 10_000;
+    let mut done = 0;
+    let mut accepted = 0u64;
+    let mut timed = Duration::ZERO;
+    let mut now = 1_800_000_000_000u64;
+    while done < commands {
+        let mut shadow = state.clone();
+        let cmds: Vec<(Actor, Command)> = (0..batch)
+            .map(|_| {
+                let c = script.next(&shadow);
+                if let Ok(e) = decide(&shadow, &c.1, &c.0, now) {
+                    shadow.apply(&e);
+                }
+                c
+            })
+            .collect();
+        let t = Instant::now();
+        for (actor, cmd) in &cmds {
+            now += 1;
+            if let Ok(event) = decide(&state, cmd, actor, now) {
+                state.apply(&event);
+                accepted += 1;
+            }
+        }
+        timed += t.elapsed();
+        done += batch;
+    }
+    let per_sec = done as f64 / timed.as_secs_f64();
+    println!(
+        "{{\"bench\":\"engine\",\"commands\":{done},\"accepted\":{accepted},\"seconds\":{:.3},\"per_second\":{:.0}}}",
+        timed.as_secs_f64(),
+        per_sec
+    );
+}
+
+async fn durable(commands: u64, clients: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let league = bundled().league;
+    let store = Store::open(dir.path()).context("open store")?;
+    let (engine, _task) = spawn(store, &league, EngineConfig::default())?;
+    let presenter = Actor::new("presenter", Access::Presenter);
+    engine
+        .submit(presenter.clone(), None, Command::Start { seed: Some(1) })
+        .await
+        .map_err(|r| anyhow::anyhow!("{r}"))?;
+    let per_client = commands / clients;
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3)?;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            let admin = Actor::new("admin", Access::Admin);
+            let team = TeamCode::new(["MI", "CSK", "RCB", "KKR", "DC"][c as usize % 5]);
+            let mut lat = Vec::with_capacity(per_client as usize);
+            for i in 0..per_client {
+                let delta = if i % 2 == 0 { 1 } else { -1 };
+                let cmd = Command::AdjustPurse {
+                    team: team.clone(),
+                    delta,
+                    reason: "bench".into(),
+                };
+                let s = Instant::now();
+                let r = engine
+                    .submit(admin.clone(), Some(format!("b{c}-{i}")), cmd)
+                    .await;
+                lat.push(s.elapsed());
+                assert!(r.is_ok(), "{r:?}");
+            }
+            lat
+        }));
+    }
+    for task in tasks {
+        for l in task.await? {
+            hist.record(l.as_micros() as u64)?;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let n = per_client * clients;
+    println!(
+        "{{\"bench\":\"durable\",\"commands\":{n},\"clients\":{clients},\"seconds\":{secs:.3},\"per_second\":{:.0},\"ack_p50_ms\":{:.2},\"ack_p99_ms\":{:.2}}}",
+        n as f64 / secs,
+        hist.value_at_quantile(0.5) as f64 / 1000.0,
+        hist.value_at_quantile(0.99) as f64 / 1000.0,
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Bench::Engine { commands } => {
+            engine(commands);
+            Ok(())
+        }
+        Bench::Durable { commands, clients } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(durable(commands, clients)),
+    }
+}

@@ -1,0 +1,89 @@
+//! The server's sub-commands, run as a user would.
+
+use std::process::{Command, Stdio};
+
+fn server() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_auction-server"))
+}
+
+#[test]
+fn check_config_summarises_the_bundled_league() {
+    let out = server().arg("check-config").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Teams (10)",
+        "Mumbai Indians",
+        "Marquee",
+        "purse ₹120 Cr per team; squad 18 to 25",
+        "OK",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
+#[test]
+fn check_config_names_the_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml =
+        auction_server::league::BUNDLED_LEAGUE.replace("overseas_max = 8", "overseas_max = -1");
+    std::fs::write(dir.path().join("league.toml"), toml).unwrap();
+    std::fs::write(
+        dir.path().join("players.csv"),
+        auction_server::league::BUNDLED_PLAYERS,
+    )
+    .unwrap();
+    let out = server()
+        .arg("check-config")
+        .arg(dir.path().join("league.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("league.toml:") && err.contains("overseas_max"),
+        "{err}"
+    );
+}
+
+#[test]
+fn passwd_changes_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = server()
+        .args(["--data", data, "passwd", "mi"])
+        .env("AUCTION_PASSWORD", "a-brand-new-password")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = server()
+        .args(["--data", data, "passwd", "nobody"])
+        .env("AUCTION_PASSWORD", "a-brand-new-password")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account `nobody`"));
+    let out = server()
+        .args(["--data", data, "passwd", "mi"])
+        .env("AUCTION_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
+    // The new password works and the generated one is in credentials.txt, mode 0600.
+    let store = auction_server::store::Store::open(dir.path()).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    let ip = "127.0.0.1".parse().unwrap();
+    assert!(auth.login("mi", "a-brand-new-password", ip).is_ok());
+    let creds = dir.path().join("credentials.txt");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}

@@ -1,0 +1,306 @@
+//! Test support: the real `auction-server` binary on a free port with a
+//! fresh data directory, and a small protocol client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::Duration;
+
+use auction_proto::msg::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use auction_proto::{Command, Entry, RejectCode, State};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const ACCOUNTS: [&str; 13] = [
+    "admin",
+    "presenter",
+    "viewer",
+    "csk",
+    "mi",
+    "rcb",
+    "kkr",
+    "dc",
+    "rr",
+    "pbks",
+    "srh",
+    "gt",
+    "lsg",
+];
+
+/// Every account's password in tests.
+pub fn password(user: &str) -> String {
+    format!("{user}-secret-pw")
+}
+
+/// A running `auction-server` process; killed when dropped.
+pub struct ServerProc {
+    child: Child,
+    pub url: String,
+    pub addr: String,
+    pub data: PathBuf,
+    pub stdout: Vec<String>,
+}
+
+impl ServerProc {
+    pub fn start(data: &Path) -> ServerProc {
+        Self::start_with(data, &[])
+    }
+
+    pub fn start_with(data: &Path, extra: &[&str]) -> ServerProc {
+        let mut cmd = Process::new(env!("CARGO_BIN_EXE_auction-server"));
+        cmd.args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env(
+                "AUCTION_LOG",
+                std::env::var("AUCTION_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for user in ACCOUNTS {
+            if user != "viewer" {
+                cmd.env(
+                    format!("AUCTION_PASSWORD_{}", user.to_uppercase()),
+                    password(user),
+                );
+            }
+        }
+        let mut child = cmd.spawn().expect("start auction-server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut stdout = Vec::new();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            stdout.push(line.clone());
+            if let Some(rest) = line.strip_prefix("listening on ws://") {
+                break rest.split('/').next().unwrap().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServerProc {
+            child,
+            url: format!("ws://{addr}/ws"),
+            addr,
+            data: data.to_path_buf(),
+            stdout,
+        }
+    }
+
+    /// SIGKILL: no goodbye, no flush beyond what was acknowledged.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Process::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not stop within 5 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A protocol client that keeps its own copy of the state.
+pub struct Client {
+    pub ws: Ws,
+    pub user: String,
+    pub token: String,
+    pub seq: u64,
+    pub state: State,
+    /// Request ids are remembered by the server (even across restarts):
+    /// each client instance uses its own prefix.
+    id_prefix: u64,
+    next_id: u64,
+}
+
+pub async fn connect(url: &str) -> Ws {
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect")
+        .0
+}
+
+pub async fn send(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
+        .await
+        .unwrap();
+}
+
+/// The next protocol message (5 s at most).
+pub async fn recv(ws: &mut Ws) -> ServerMsg {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("no message within 5 s")
+            .expect("connection closed")
+            .expect("websocket error");
+        match msg {
+            Message::Text(t) => {
+                return serde_json::from_str(&t).unwrap_or_else(|e| panic!("{e}: {t}"));
+            }
+            Message::Close(f) => panic!("closed by the server: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// Nothing arrives for `ms` milliseconds.
+pub async fn silent(ws: &mut Ws, ms: u64) -> bool {
+    loop {
+        match tokio::time::timeout(Duration::from_millis(ms), ws.next()).await {
+            Err(_) => return true,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(other) => {
+                eprintln!("unexpected: {other:?}");
+                return false;
+            }
+        }
+    }
+}
+
+pub fn login_msg(user: &str) -> ClientMsg {
+    ClientMsg::Login {
+        v: PROTOCOL_VERSION,
+        user: user.into(),
+        password: if user == "viewer" {
+            String::new()
+        } else {
+            password(user)
+        },
+    }
+}
+
+impl Client {
+    pub async fn login(url: &str, user: &str) -> Client {
+        let mut ws = connect(url).await;
+        send(&mut ws, &login_msg(user)).await;
+        match recv(&mut ws).await {
+            ServerMsg::Welcome {
+                token,
+                snapshot: Some(snap),
+                ..
+            } => Client {
+                ws,
+                user: user.into(),
+                token,
+                seq: snap.seq,
+                state: snap.state,
+                id_prefix: rand::random(),
+                next_id: 0,
+            },
+            other => panic!("login as {user}: {other:?}"),
+        }
+    }
+
+    /// Sends a command with a fresh id; returns the id.
+    pub async fn send_cmd(&mut self, command: Command) -> String {
+        self.next_id += 1;
+        let id = format!("{}-{:x}-{}", self.user, self.id_prefix, self.next_id);
+        self.send_cmd_id(&id, command).await;
+        id
+    }
+
+    pub async fn send_cmd_id(&mut self, id: &str, command: Command) {
+        send(
+            &mut self.ws,
+            &ClientMsg::Command {
+                id: id.into(),
+                command,
+            },
+        )
+        .await;
+    }
+
+    /// Sends a command and waits for its answer, folding events that arrive meanwhile.
+    pub async fn cmd(&mut self, command: Command) -> Result<u64, (RejectCode, String)> {
+        let id = self.send_cmd(command).await;
+        self.answer(&id).await
+    }
+
+    pub async fn answer(&mut self, id: &str) -> Result<u64, (RejectCode, String)> {
+        loop {
+            match recv(&mut self.ws).await {
+                ServerMsg::Accepted { id: got, seq } if got == id => return Ok(seq),
+                ServerMsg::Rejected {
+                    id: got,
+                    code,
+                    message,
+                } if got == id => return Err((code, message)),
+                ServerMsg::Event(e) => self.fold(e),
+                ServerMsg::Error { code, message } => panic!("error {code:?}: {message}"),
+                _ => {}
+            }
+        }
+    }
+
+    pub fn fold(&mut self, e: Entry) {
+        assert_eq!(
+            e.seq,
+            self.seq + 1,
+            "{}: gap or repeat in the event feed",
+            self.user
+        );
+        self.state.apply(&e.event);
+        self.seq = e.seq;
+    }
+
+    /// Waits for the next event and folds it.
+    pub async fn next_event(&mut self) -> Entry {
+        loop {
+            if let ServerMsg::Event(e) = recv(&mut self.ws).await {
+                self.fold(e.clone());
+                return e;
+            }
+        }
+    }
+
+    /// Folds events until `seq` is reached.
+    pub async fn catch_up(&mut self, seq: u64) {
+        while self.seq < seq {
+            self.next_event().await;
+        }
+    }
+
+    pub async fn expect_error(&mut self) -> (ErrorCode, String) {
+        match recv(&mut self.ws).await {
+            ServerMsg::Error { code, message } => (code, message),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+}
+
+/// `GET path` over plain HTTP; returns (status line, body).
+pub async fn http_get(addr: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = String::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let (head, body) = buf.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}

@@ -1,0 +1,205 @@
+//! `auction-tui ctl` end to end: the real client binary against the real
+//! server binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server binary, built next to ours (builds it if a lone `-p auction-tui` run left it out).
+fn server_bin() -> PathBuf {
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_auction-tui"));
+    let server = ours.with_file_name("auction-server");
+    if !server.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "auction-server", "--bin", "auction-server"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    server
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pw(user: &str) -> String {
+    format!("{user}-pw-123")
+}
+
+fn start_server(data: &Path) -> Server {
+    let mut cmd = Command::new(server_bin());
+    cmd.args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .env("AUCTION_LOG", "warn")
+        .stdout(Stdio::piped());
+    for user in ["admin", "presenter", "mi", "csk"] {
+        cmd.env(
+            format!("AUCTION_PASSWORD_{}", user.to_uppercase()),
+            pw(user),
+        );
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            break rest.split(' ').next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+fn ctl(server: &str, user: &str, password: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auction-tui"))
+        .arg("ctl")
+        .args(["--server", server, "--user", user])
+        .args(args)
+        .env("AUCTION_PASSWORD", password)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn a_lot_from_three_terminals_with_ctl() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let presenter = |args: &[&str]| ctl(&s.url, "presenter", &pw("presenter"), args);
+
+    // A viewer watching from a third terminal.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_auction-tui"))
+        .args(["ctl", "--server", &s.url, "--user", "viewer", "watch"])
+        .env("AUCTION_PASSWORD", "")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let watch_out = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(watch_out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    assert_eq!(
+        ok(&presenter(&["start", "--seed", "4"])).trim(),
+        "accepted seq=1"
+    );
+    assert_eq!(
+        ok(&presenter(&["nominate", "pant"])).trim(),
+        "accepted seq=2"
+    );
+    assert_eq!(
+        ok(&ctl(&s.url, "mi", &pw("mi"), &["bid", "MI", "2cr"])).trim(),
+        "accepted seq=3"
+    );
+    // A team cannot bid for another: exit 1 and the reason on stderr.
+    let out = ctl(&s.url, "mi", &pw("mi"), &["bid", "CSK", "3cr"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("rejected: wrong_team: "), "{err}");
+    assert_eq!(
+        ok(&ctl(&s.url, "csk", &pw("csk"), &["raise", "csk"])).trim(),
+        "accepted seq=4"
+    );
+    let out = ctl(&s.url, "mi", &pw("mi"), &["bid", "MI", "2.1cr"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("below_minimum"));
+    assert_eq!(ok(&presenter(&["once"])).trim(), "accepted seq=5");
+    assert_eq!(ok(&presenter(&["twice"])).trim(), "accepted seq=6");
+    assert_eq!(ok(&presenter(&["sold"])).trim(), "accepted seq=7");
+
+    let state = ok(&presenter(&["state"]));
+    assert!(
+        state.contains("CSK") && state.contains("₹117.8 Cr"),
+        "{state}"
+    );
+    let history = ok(&presenter(&["history", "--since", "5"]));
+    assert_eq!(history.lines().count(), 2, "{history}");
+    assert!(
+        history.contains("SOLD: Rishabh Pant to CSK for ₹2.2 Cr"),
+        "{history}"
+    );
+    let json = ok(&ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["--json", "history"],
+    ));
+    for line in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["type"].is_string());
+        assert_ne!(
+            v["token"].as_str().map(str::len),
+            Some(64),
+            "the token must not be printed"
+        );
+    }
+
+    // The watcher saw all seven events, in order.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    while seen.len() < 7 && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            seen.push(line);
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert_eq!(seen.len(), 7, "{seen:#?}");
+    for (i, line) in seen.iter().enumerate() {
+        assert!(line.starts_with(&format!("#{}", i + 1)), "{line}");
+    }
+    assert!(seen[6].contains("SOLD"), "{}", seen[6]);
+}
+
+#[test]
+fn usage_connection_and_login_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let bad_password = ctl(&s.url, "mi", "wrong", &["state"]);
+    assert_eq!(bad_password.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_password.stderr).contains("login as mi failed"));
+    let bad_amount = ctl(&s.url, "mi", &pw("mi"), &["bid", "MI", "lots"]);
+    assert_eq!(bad_amount.status.code(), Some(2));
+    let unknown = ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["nominate", "nobody at all"],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no player matches"));
+    // A port nobody listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        drop(l);
+        format!("ws://{a}/ws")
+    };
+    let unreachable = ctl(&closed, "mi", &pw("mi"), &["state"]);
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot connect"));
+}
