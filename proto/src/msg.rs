@@ -141,6 +141,11 @@ pub enum ClientMsg {
     },
     /// End the session: the token stops working.
     Logout,
+    /// Admin only: set an account's password (its sessions are logged out).
+    SetPassword {
+        user: String,
+        password: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -176,6 +181,10 @@ pub enum ServerMsg {
     Pong {
         nonce: u64,
     },
+    /// The answer to `set_password`.
+    PasswordSet {
+        user: String,
+    },
     /// A protocol-level problem (bad JSON, not logged in, ...). Nothing changed.
     Error {
         code: ErrorCode,
@@ -200,6 +209,8 @@ pub enum ErrorCode {
     NotLoggedIn,
     /// Already logged in on this connection.
     AlreadyLoggedIn,
+    /// This account may not do that.
+    Forbidden,
     /// The server is shutting down or could not serve the request.
     Unavailable,
 }

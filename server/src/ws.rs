@@ -395,6 +395,39 @@ async fn handle(
             }
         }
         ClientMsg::Ping { nonce } => sink.send(text(&ServerMsg::Pong { nonce })).await?,
+        ClientMsg::SetPassword { user, password } => {
+            let Some(s) = sess.as_ref() else {
+                sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
+                    .await?;
+                return Ok(true);
+            };
+            if s.session.access != Access::Admin {
+                sink.send(error(
+                    ErrorCode::Forbidden,
+                    "only the admin may set passwords",
+                ))
+                .await?;
+                return Ok(true);
+            }
+            let auth = app.auth.clone();
+            let target = user.clone();
+            let result =
+                tokio::task::spawn_blocking(move || auth.set_password(&target, &password)).await;
+            match result {
+                Ok(Ok(())) => {
+                    tracing::info!(%peer, admin = %s.session.user, account = %user, "password set");
+                    sink.send(text(&ServerMsg::PasswordSet { user })).await?;
+                }
+                Ok(Err(e)) => {
+                    sink.send(error(ErrorCode::BadRequest, e.to_string()))
+                        .await?
+                }
+                Err(_) => {
+                    sink.send(error(ErrorCode::Unavailable, "could not set the password"))
+                        .await?
+                }
+            }
+        }
         ClientMsg::Logout => {
             if let Some(s) = sess.take() {
                 app.auth.logout(&s.session.token);

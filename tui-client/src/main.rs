@@ -2,8 +2,13 @@
 
 use std::process::ExitCode;
 
+use auction_tui::app::App;
 use auction_tui::ctl::{self, CtlArgs, CtlCommand};
-use clap::{Parser, Subcommand};
+use auction_tui::run::{Connector, Input, Link};
+use auction_tui::session::{self, Login};
+use clap::{Args, Parser, Subcommand};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
 
 #[derive(Parser)]
 #[command(
@@ -12,19 +17,37 @@ use clap::{Parser, Subcommand};
     about = "Terminal screens and a headless client for the auction"
 )]
 struct Cli {
+    #[command(flatten)]
+    login: LoginArgs,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
 
+#[derive(Args, Clone)]
+struct LoginArgs {
+    /// The server's WebSocket URL (default: the last one used, or the config's).
+    #[arg(long, env = "AUCTION_SERVER")]
+    server: Option<String>,
+    /// The account to log in as. With AUCTION_PASSWORD set too, logs in at once.
+    #[arg(long, env = "AUCTION_USER")]
+    user: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// The big screen for a projector, as the viewer account.
+    View {
+        #[arg(long, env = "AUCTION_SERVER")]
+        server: Option<String>,
+    },
     /// Headless client for scripts: one command, exit 0 accepted / 1 rejected / 2 error.
     Ctl(CtlArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
@@ -56,9 +79,79 @@ fn main() -> ExitCode {
             });
             ExitCode::from(outcome.code())
         }
-        None => {
-            eprintln!("the interactive screens are not built yet; use `auction-tui ctl --help`");
-            ExitCode::from(2)
-        }
+        Some(Cmd::View { server }) => interactive(&runtime, server, Some("viewer".into()), true),
+        None => interactive(&runtime, cli.login.server, cli.login.user, false),
     }
+}
+
+fn interactive(
+    runtime: &tokio::runtime::Runtime,
+    server: Option<String>,
+    user: Option<String>,
+    view: bool,
+) -> ExitCode {
+    let settings = match auction_tui::config::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let last = auction_tui::config::last_login();
+    let server = server.or(last.server).unwrap_or(settings.server);
+    let user = user.or(last.user).unwrap_or_default();
+    let password = std::env::var("AUCTION_PASSWORD").ok();
+    runtime.block_on(async move {
+        let mut app = App::with_login(settings.keymap, auction_tui::run::now_ms(), &server, &user);
+        app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let connect: Connector = Box::new(|login: Login| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let out = session::spawn(login, tx);
+            Link { out, events: rx }
+        });
+        // Log in at once for the big screen, or when the password is given.
+        let login = match (&password, view) {
+            (_, true) => Some(Login {
+                server: server.clone(),
+                user: "viewer".into(),
+                password: password.clone().unwrap_or_default(),
+            }),
+            (Some(pw), false) if !user.is_empty() => Some(Login {
+                server: server.clone(),
+                user: user.clone(),
+                password: pw.clone(),
+            }),
+            _ => None,
+        };
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(async move {
+            let mut events = crossterm::event::EventStream::new();
+            while let Some(ev) = events.next().await {
+                let input = match ev {
+                    Ok(crossterm::event::Event::Key(k)) => Input::Key(k),
+                    Ok(crossterm::event::Event::Resize(w, h)) => Input::Resize(w, h),
+                    Ok(_) => continue,
+                    Err(_) => Input::Closed,
+                };
+                if tx.send(input).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut terminal = ratatui::init();
+        let result = auction_tui::run::run(&mut terminal, &mut app, rx, login, connect).await;
+        ratatui::restore();
+        match result {
+            Ok(succeeded) => {
+                if let Some(l) = succeeded.filter(|_| !view) {
+                    auction_tui::config::remember(&l.server, &l.user);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        }
+    })
 }

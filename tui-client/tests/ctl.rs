@@ -1,74 +1,14 @@
 //! `auction-tui ctl` end to end: the real client binary against the real
 //! server binary.
 
+#[path = "common/server.rs"]
+mod server;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server binary, built next to ours (builds it if a lone `-p auction-tui` run left it out).
-fn server_bin() -> PathBuf {
-    let ours = PathBuf::from(env!("CARGO_BIN_EXE_auction-tui"));
-    let server = ours.with_file_name("auction-server");
-    if !server.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "auction-server", "--bin", "auction-server"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    server
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pw(user: &str) -> String {
-    format!("{user}-pw-123")
-}
-
-fn start_server(data: &Path) -> Server {
-    let mut cmd = Command::new(server_bin());
-    cmd.args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .env("AUCTION_LOG", "warn")
-        .stdout(Stdio::piped());
-    for user in ["admin", "presenter", "mi", "csk"] {
-        cmd.env(
-            format!("AUCTION_PASSWORD_{}", user.to_uppercase()),
-            pw(user),
-        );
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("listening on ") {
-            break rest.split(' ').next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
-}
-
-fn ctl(server: &str, user: &str, password: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auction-tui"))
-        .arg("ctl")
-        .args(["--server", server, "--user", user])
-        .args(args)
-        .env("AUCTION_PASSWORD", password)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use server::{ctl, pw, start_server};
 
 fn ok(out: &Output) -> String {
     assert_eq!(

@@ -1,0 +1,983 @@
+//! The client's state and its updates: network events in, keys in, effects
+//! out. No drawing and no I/O here, so every transition is testable.
+
+use std::collections::{HashMap, VecDeque};
+
+use auction_proto::msg::ErrorCode;
+use auction_proto::{
+    Access, Command, Entry, Event, Money, Phase, PlayerId, RejectCode, Snapshot, State, TeamCode,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::describe;
+use crate::keymap::{Action, Keymap, Scope};
+
+/// How long the SOLD / UNSOLD banner stays up.
+pub const BANNER_MS: u64 = 5_000;
+/// Events kept for the event log.
+const LOG_LINES: usize = 500;
+
+/// What the network side tells the app.
+#[derive(Debug, Clone)]
+pub enum NetEvent {
+    Connecting,
+    /// Logged in (or resumed); a snapshot follows unless events do.
+    Welcome {
+        user: String,
+        access: Access,
+        snapshot: Option<Snapshot>,
+    },
+    Snapshot(Snapshot),
+    Event(Entry),
+    Accepted {
+        id: String,
+        seq: u64,
+    },
+    Rejected {
+        id: String,
+        code: RejectCode,
+        message: String,
+    },
+    /// A protocol-level error for one request.
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    Rtt(u64),
+    /// The connection dropped; the session retries on its own.
+    Disconnected {
+        reason: String,
+        retry_in_ms: u64,
+    },
+    /// Login is impossible (wrong password, unreachable server): no retry.
+    LoginFailed(String),
+    /// An admin request outside the auction (a password set) succeeded.
+    Done(String),
+}
+
+/// What the app asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Send {
+        id: String,
+        command: Command,
+    },
+    SetPassword {
+        user: String,
+        password: String,
+    },
+    Login {
+        server: String,
+        user: String,
+        password: String,
+    },
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    Connecting,
+    Connected,
+    Disconnected { reason: String, retry_in_ms: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tab {
+    Auction,
+    Players,
+    Teams,
+    Log,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Auction, Tab::Players, Tab::Teams, Tab::Log];
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Tab::Auction => "Auction",
+            Tab::Players => "Players",
+            Tab::Teams => "Teams",
+            Tab::Log => "Log",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Bid { team: TeamCode },
+    Nominate,
+    AdjustPurse { team: TeamCode },
+    EditBase { player: PlayerId },
+    AddPlayer,
+    Search,
+    PasswordUser,
+    Password { user: String },
+    ResetAuction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub label: String,
+    pub input: String,
+    pub error: Option<String>,
+    /// Typed text is shown as dots.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub question: String,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Prompt(Prompt),
+    Confirm(Confirm),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub sold: Option<(TeamCode, Money)>,
+    pub player: String,
+    pub until_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub who: String,
+    pub text: String,
+}
+
+/// The login form of the interactive client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginForm {
+    pub server: String,
+    pub user: String,
+    pub password: String,
+    pub focus: usize,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+impl LoginForm {
+    pub fn new(server: &str, user: &str) -> LoginForm {
+        LoginForm {
+            server: server.into(),
+            user: user.into(),
+            password: String::new(),
+            focus: if user.is_empty() { 1 } else { 2 },
+            error: None,
+            busy: false,
+        }
+    }
+
+    fn field(&mut self) -> &mut String {
+        match self.focus {
+            0 => &mut self.server,
+            1 => &mut self.user,
+            _ => &mut self.password,
+        }
+    }
+}
+
+pub struct App {
+    pub login: Option<LoginForm>,
+    pub user: String,
+    pub access: Option<Access>,
+    pub conn: Conn,
+    pub rtt_ms: Option<u64>,
+    pub state: Option<State>,
+    pub seq: u64,
+    pub log: VecDeque<LogLine>,
+    pub flash: Option<Flash>,
+    pub banner: Option<Banner>,
+    pub mode: Mode,
+    pub tab: Tab,
+    /// The team chosen for paddle bids (index into the teams).
+    pub team_cursor: usize,
+    pub player_cursor: usize,
+    pub filter: String,
+    pub now_ms: u64,
+    pub keymap: Keymap,
+    pub no_color: bool,
+    pub quit: bool,
+    pending: HashMap<String, String>,
+    next_id: u64,
+    id_prefix: String,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, now_ms: u64) -> App {
+        App {
+            login: None,
+            user: String::new(),
+            access: None,
+            conn: Conn::Connecting,
+            rtt_ms: None,
+            state: None,
+            seq: 0,
+            log: VecDeque::new(),
+            flash: None,
+            banner: None,
+            mode: Mode::Normal,
+            tab: Tab::Auction,
+            team_cursor: 0,
+            player_cursor: 0,
+            filter: String::new(),
+            now_ms,
+            keymap,
+            no_color: false,
+            quit: false,
+            pending: HashMap::new(),
+            next_id: 0,
+            id_prefix: format!("{:08x}", rand::random::<u32>()),
+        }
+    }
+
+    /// With a login form first.
+    pub fn with_login(keymap: Keymap, now_ms: u64, server: &str, user: &str) -> App {
+        let mut app = App::new(keymap, now_ms);
+        app.login = Some(LoginForm::new(server, user));
+        app
+    }
+
+    pub fn own_team(&self) -> Option<&TeamCode> {
+        match &self.access {
+            Some(Access::Team { team }) => Some(team),
+            _ => None,
+        }
+    }
+
+    pub fn is_room(&self) -> bool {
+        matches!(self.access, Some(Access::Admin | Access::Presenter))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.access == Some(Access::Admin)
+    }
+
+    /// Whether `action` applies on the current screen.
+    pub fn allows(&self, action: Action) -> bool {
+        match action.scope() {
+            Scope::Everyone => true,
+            Scope::Team => self.own_team().is_some(),
+            Scope::Room => self.is_room() && (self.tab == Tab::Auction || !self.is_admin()),
+            Scope::Admin => {
+                self.is_admin()
+                    && match action {
+                        Action::TabNext
+                        | Action::TabPrev
+                        | Action::ResetPassword
+                        | Action::ResetAuction => true,
+                        Action::Up | Action::Down => matches!(self.tab, Tab::Players | Tab::Teams),
+                        Action::Search
+                        | Action::AddPlayer
+                        | Action::EditBase
+                        | Action::Withdraw => self.tab == Tab::Players,
+                        Action::AdjustPurse => self.tab == Tab::Teams,
+                        _ => false,
+                    }
+            }
+        }
+    }
+
+    /// Advances the clock; true if something on screen depends on it.
+    pub fn tick(&mut self, now_ms: u64) -> bool {
+        self.now_ms = now_ms;
+        if self.banner.as_ref().is_some_and(|b| b.until_ms <= now_ms) {
+            self.banner = None;
+            return true;
+        }
+        self.clock_running() || self.banner.is_some()
+    }
+
+    /// A lot clock is counting down.
+    pub fn clock_running(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| {
+            s.phase == Phase::Running
+                && s.lot
+                    .as_ref()
+                    .and_then(|l| l.timer)
+                    .is_some_and(|t| matches!(t, auction_proto::Timer::Running { .. }))
+        })
+    }
+
+    fn flash(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error,
+            at_ms: self.now_ms,
+        });
+    }
+
+    // ---- network -------------------------------------------------------------
+
+    pub fn on_net(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::Connecting => {
+                if self.conn != Conn::Connected {
+                    self.conn = Conn::Connecting;
+                }
+            }
+            NetEvent::Welcome {
+                user,
+                access,
+                snapshot,
+            } => {
+                self.login = None;
+                self.user = user;
+                self.access = Some(access);
+                self.conn = Conn::Connected;
+                if let Some(s) = snapshot {
+                    self.load(s);
+                }
+            }
+            NetEvent::Snapshot(s) => self.load(s),
+            NetEvent::Event(e) => self.apply(e),
+            NetEvent::Accepted { id, .. } => {
+                self.pending.remove(&id);
+            }
+            NetEvent::Rejected { id, code, message } => {
+                let what = self.pending.remove(&id).unwrap_or_default();
+                let text = if what.is_empty() {
+                    format!("{message} ({code})")
+                } else {
+                    format!("{what}: {message} ({code})")
+                };
+                self.flash(text, true);
+            }
+            NetEvent::Error { message, .. } => self.flash(message, true),
+            NetEvent::Rtt(ms) => self.rtt_ms = Some(ms),
+            NetEvent::Disconnected {
+                reason,
+                retry_in_ms,
+            } => {
+                self.conn = Conn::Disconnected {
+                    reason,
+                    retry_in_ms,
+                };
+            }
+            NetEvent::LoginFailed(message) => match &mut self.login {
+                Some(form) => {
+                    form.error = Some(message);
+                    form.busy = false;
+                    form.password.clear();
+                }
+                None => {
+                    self.conn = Conn::Disconnected {
+                        reason: message,
+                        retry_in_ms: 0,
+                    };
+                }
+            },
+            NetEvent::Done(text) => self.flash(text, false),
+        }
+    }
+
+    fn load(&mut self, s: Snapshot) {
+        self.seq = s.seq;
+        self.state = Some(s.state);
+        self.clamp_cursors();
+    }
+
+    fn apply(&mut self, e: Entry) {
+        let Some(state) = &mut self.state else { return };
+        if e.seq != self.seq + 1 {
+            // The session resyncs on gaps; never fold out of order.
+            return;
+        }
+        let who = if e.actor.user.is_empty() {
+            e.actor.access.label()
+        } else {
+            e.actor.user.clone()
+        };
+        let text = describe::event(state, &e.event);
+        match &e.event {
+            Event::PlayerSold {
+                player,
+                team,
+                price,
+            } => {
+                self.banner = Some(Banner {
+                    sold: Some((team.clone(), *price)),
+                    player: state
+                        .player(*player)
+                        .map(|p| p.player.name.clone())
+                        .unwrap_or_default(),
+                    until_ms: self.now_ms + BANNER_MS,
+                });
+            }
+            Event::PlayerUnsold { player } => {
+                self.banner = Some(Banner {
+                    sold: None,
+                    player: state
+                        .player(*player)
+                        .map(|p| p.player.name.clone())
+                        .unwrap_or_default(),
+                    until_ms: self.now_ms + BANNER_MS,
+                });
+            }
+            Event::LotOpened { .. } | Event::LotReopened { .. } | Event::AuctionReset => {
+                self.banner = None
+            }
+            _ => {}
+        }
+        state.apply(&e.event);
+        self.seq = e.seq;
+        self.log.push_back(LogLine {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            who,
+            text,
+        });
+        while self.log.len() > LOG_LINES {
+            self.log.pop_front();
+        }
+        self.clamp_cursors();
+    }
+
+    fn clamp_cursors(&mut self) {
+        if let Some(s) = &self.state {
+            self.team_cursor = self.team_cursor.min(s.teams.len().saturating_sub(1));
+            let n = self.filtered_players().len();
+            self.player_cursor = self.player_cursor.min(n.saturating_sub(1));
+        }
+    }
+
+    /// Players matching the admin's filter, in id order.
+    pub fn filtered_players(&self) -> Vec<&auction_proto::state::PlayerEntry> {
+        let Some(s) = &self.state else {
+            return Vec::new();
+        };
+        let f = self.filter.to_lowercase();
+        s.players
+            .iter()
+            .filter(|p| {
+                f.is_empty()
+                    || p.player.name.to_lowercase().contains(&f)
+                    || p.player.set.to_lowercase().contains(&f)
+                    || p.player.country.to_lowercase().contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn selected_team(&self) -> Option<&TeamCode> {
+        self.state
+            .as_ref()?
+            .teams
+            .get(self.team_cursor)
+            .map(|t| &t.team.code)
+    }
+
+    // ---- keys ----------------------------------------------------------------
+
+    /// Handles a key press; returns what to do outside.
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind != KeyEventKind::Press {
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        if self.login.is_some() {
+            return self.login_key(key);
+        }
+        match self.mode.clone() {
+            Mode::Help => {
+                if self
+                    .keymap
+                    .lookup(&key, |a| {
+                        matches!(a, Action::Help | Action::Cancel | Action::Quit)
+                    })
+                    .is_some()
+                {
+                    self.mode = Mode::Normal;
+                }
+                Vec::new()
+            }
+            Mode::Confirm(c) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    vec![self.send(c.command)]
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                    self.mode = Mode::Normal;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Mode::Prompt(p) => self.prompt_key(p, key),
+            Mode::Normal => match self.keymap.lookup(&key, |a| self.allows(a)) {
+                Some(action) => self.act(action),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn login_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(form) = &mut self.login else {
+            return Vec::new();
+        };
+        if form.busy {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
+            KeyCode::Backspace => {
+                form.field().pop();
+            }
+            KeyCode::Enter if form.focus < 2 => form.focus += 1,
+            KeyCode::Enter => {
+                if form.server.trim().is_empty() || form.user.trim().is_empty() {
+                    form.error = Some("server and user are needed".into());
+                    return Vec::new();
+                }
+                form.busy = true;
+                form.error = None;
+                return vec![Effect::Login {
+                    server: form.server.trim().to_string(),
+                    user: form.user.trim().to_string(),
+                    password: form.password.clone(),
+                }];
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                form.field().push(c)
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn prompt(&mut self, kind: PromptKind, label: impl Into<String>) {
+        let secret = matches!(kind, PromptKind::Password { .. });
+        let input = if kind == PromptKind::Search {
+            self.filter.clone()
+        } else {
+            String::new()
+        };
+        self.mode = Mode::Prompt(Prompt {
+            kind,
+            label: label.into(),
+            input,
+            error: None,
+            secret,
+        });
+    }
+
+    fn confirm(&mut self, question: impl Into<String>, command: Command) {
+        self.mode = Mode::Confirm(Confirm {
+            question: question.into(),
+            command,
+        });
+    }
+
+    /// A command with a fresh request id, remembered to explain a rejection.
+    fn send(&mut self, command: Command) -> Effect {
+        self.next_id += 1;
+        let id = format!("{}-{}-{}", self.user, self.id_prefix, self.next_id);
+        self.pending
+            .insert(id.clone(), command.name().replace('_', " "));
+        Effect::Send { id, command }
+    }
+
+    fn lot_name(&self) -> String {
+        self.state
+            .as_ref()
+            .and_then(|s| s.lot.as_ref().and_then(|l| s.player(l.player)))
+            .map(|p| p.player.name.clone())
+            .unwrap_or_else(|| "the player".into())
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        let Some(state) = self.state.clone() else {
+            return match action {
+                Action::Quit => {
+                    self.quit = true;
+                    vec![Effect::Quit]
+                }
+                _ => Vec::new(),
+            };
+        };
+        let one = |e: Effect| vec![e];
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                Vec::new()
+            }
+            Action::Cancel => {
+                self.flash = None;
+                Vec::new()
+            }
+            Action::Raise => match self.own_team().cloned() {
+                Some(team) => one(self.send(Command::Raise { team })),
+                None => Vec::new(),
+            },
+            Action::BidAmount => {
+                if let Some(team) = self.own_team().cloned() {
+                    let hint = state
+                        .next_bid()
+                        .map(|m| format!(" (next valid {m})"))
+                        .unwrap_or_default();
+                    self.prompt(PromptKind::Bid { team }, format!("Bid amount{hint}"));
+                }
+                Vec::new()
+            }
+            Action::Start => one(self.send(Command::Start { seed: None })),
+            Action::Pause => one(self.send(if state.phase == Phase::Paused {
+                Command::Resume
+            } else {
+                Command::Pause
+            })),
+            Action::Next => one(self.send(Command::Next)),
+            Action::Nominate => {
+                self.prompt(PromptKind::Nominate, "Nominate (name or id)");
+                Vec::new()
+            }
+            Action::GoingOnce => one(self.send(Command::GoingOnce)),
+            Action::GoingTwice => one(self.send(Command::GoingTwice)),
+            Action::Sold => {
+                match state.leader() {
+                    Some(b) => {
+                        let q = format!("SOLD {} to {} for {}?", self.lot_name(), b.team, b.amount);
+                        self.confirm(q, Command::Sold);
+                    }
+                    None => self.flash("no bid yet: nothing to sell", true),
+                }
+                Vec::new()
+            }
+            Action::Unsold => {
+                let q = format!("{} UNSOLD?", self.lot_name());
+                self.confirm(q, Command::Unsold);
+                Vec::new()
+            }
+            Action::UndoBid => {
+                match state.leader() {
+                    Some(b) => {
+                        let q = format!("Undo {}'s bid of {}?", b.team, b.amount);
+                        self.confirm(q, Command::UndoBid);
+                    }
+                    None => self.flash("no bid to undo", true),
+                }
+                Vec::new()
+            }
+            Action::UndoSale => {
+                match state.closed.last() {
+                    Some(c) => {
+                        let name = state
+                            .player(c.lot.player)
+                            .map(|p| p.player.name.clone())
+                            .unwrap_or_default();
+                        let what = match &c.outcome {
+                            auction_proto::state::Outcome::Sold { team, price } => {
+                                format!("the sale of {name} to {team} for {price} (refund)")
+                            }
+                            auction_proto::state::Outcome::Unsold => format!("{name} unsold"),
+                        };
+                        self.confirm(
+                            format!("Undo {what} and reopen the lot?"),
+                            Command::UndoSale,
+                        );
+                    }
+                    None => self.flash("no closed lot to undo", true),
+                }
+                Vec::new()
+            }
+            Action::ResetLot => {
+                let q = format!(
+                    "Take {} off the block, discarding its bids?",
+                    self.lot_name()
+                );
+                self.confirm(q, Command::ResetLot);
+                Vec::new()
+            }
+            Action::Accelerated => one(self.send(Command::OpenAccelerated)),
+            Action::TeamPrev => {
+                let n = state.teams.len().max(1);
+                self.team_cursor = (self.team_cursor + n - 1) % n;
+                Vec::new()
+            }
+            Action::TeamNext => {
+                self.team_cursor = (self.team_cursor + 1) % state.teams.len().max(1);
+                Vec::new()
+            }
+            Action::PaddleRaise => match self.selected_team().cloned() {
+                Some(team) => one(self.send(Command::Raise { team })),
+                None => Vec::new(),
+            },
+            Action::PaddleAmount => {
+                if let Some(team) = self.selected_team().cloned() {
+                    self.prompt(
+                        PromptKind::Bid { team: team.clone() },
+                        format!("Paddle bid for {team}"),
+                    );
+                }
+                Vec::new()
+            }
+            Action::TabNext | Action::TabPrev => {
+                let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let n = Tab::ALL.len();
+                let j = if action == Action::TabNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.tab = Tab::ALL[j].clone();
+                Vec::new()
+            }
+            Action::Up | Action::Down => {
+                let down = action == Action::Down;
+                match self.tab {
+                    Tab::Players => {
+                        let n = self.filtered_players().len().max(1);
+                        self.player_cursor = if down {
+                            (self.player_cursor + 1) % n
+                        } else {
+                            (self.player_cursor + n - 1) % n
+                        };
+                    }
+                    Tab::Teams => {
+                        let n = state.teams.len().max(1);
+                        self.team_cursor = if down {
+                            (self.team_cursor + 1) % n
+                        } else {
+                            (self.team_cursor + n - 1) % n
+                        };
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Action::Search => {
+                self.prompt(PromptKind::Search, "Filter players (name, set, country)");
+                Vec::new()
+            }
+            Action::AddPlayer => {
+                self.prompt(
+                    PromptKind::AddPlayer,
+                    "New player: name, role, country, base, set",
+                );
+                Vec::new()
+            }
+            Action::EditBase => {
+                if let Some(p) = self
+                    .filtered_players()
+                    .get(self.player_cursor)
+                    .map(|p| (p.player.id, p.player.name.clone()))
+                {
+                    self.prompt(
+                        PromptKind::EditBase { player: p.0 },
+                        format!("New base price for {}", p.1),
+                    );
+                }
+                Vec::new()
+            }
+            Action::Withdraw => {
+                if let Some(p) = self
+                    .filtered_players()
+                    .get(self.player_cursor)
+                    .map(|p| (p.player.id, p.player.name.clone()))
+                {
+                    self.confirm(
+                        format!("Withdraw {} from the auction?", p.1),
+                        Command::WithdrawPlayer { player: p.0 },
+                    );
+                }
+                Vec::new()
+            }
+            Action::AdjustPurse => {
+                if let Some(team) = self.selected_team().cloned() {
+                    self.prompt(
+                        PromptKind::AdjustPurse { team: team.clone() },
+                        format!("Adjust {team}'s purse: +/-amount reason"),
+                    );
+                }
+                Vec::new()
+            }
+            Action::ResetPassword => {
+                self.prompt(PromptKind::PasswordUser, "Set the password of account");
+                Vec::new()
+            }
+            Action::ResetAuction => {
+                self.prompt(
+                    PromptKind::ResetAuction,
+                    "Type RESET to reset the whole auction",
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            KeyCode::Backspace => {
+                p.input.pop();
+                p.error = None;
+                self.mode = Mode::Prompt(p);
+                Vec::new()
+            }
+            KeyCode::Enter => match self.submit(&p) {
+                Ok(effects) => effects,
+                Err(e) => {
+                    p.error = Some(e);
+                    self.mode = Mode::Prompt(p);
+                    Vec::new()
+                }
+            },
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if p.input.chars().count() < 200 {
+                    p.input.push(c);
+                }
+                p.error = None;
+                if p.kind == PromptKind::Search {
+                    self.filter = p.input.clone();
+                    self.player_cursor = 0;
+                }
+                self.mode = Mode::Prompt(p);
+                Vec::new()
+            }
+            _ => {
+                self.mode = Mode::Prompt(p);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Turns a prompt's text into effects, or says what is wrong with it.
+    fn submit(&mut self, p: &Prompt) -> Result<Vec<Effect>, String> {
+        let input = p.input.trim();
+        let state = self.state.clone().ok_or("not connected")?;
+        let effects = match &p.kind {
+            PromptKind::Bid { team } => {
+                let amount: Money = input.parse().map_err(|e| format!("{e}"))?;
+                vec![self.send(Command::Bid {
+                    team: team.clone(),
+                    amount,
+                })]
+            }
+            PromptKind::Nominate => {
+                let id = crate::ctl::find_player(&state, input)?;
+                vec![self.send(Command::Nominate { player: id })]
+            }
+            PromptKind::AdjustPurse { team } => {
+                let (amount, reason) = input
+                    .split_once(' ')
+                    .ok_or("write an amount and a reason: -50L late penalty")?;
+                let (sign, amount) = match amount.strip_prefix('-') {
+                    Some(rest) => (-1i64, rest),
+                    None => (1, amount.strip_prefix('+').unwrap_or(amount)),
+                };
+                let m: Money = amount.parse().map_err(|e| format!("{e}"))?;
+                let delta = sign * i64::try_from(m.0).map_err(|_| "too large")?;
+                vec![self.send(Command::AdjustPurse {
+                    team: team.clone(),
+                    delta,
+                    reason: reason.trim().to_string(),
+                })]
+            }
+            PromptKind::EditBase { player } => {
+                let base: Money = input.parse().map_err(|e| format!("{e}"))?;
+                let mut p = state
+                    .player(*player)
+                    .ok_or("that player is gone")?
+                    .player
+                    .clone();
+                p.base = base;
+                vec![self.send(Command::EditPlayer { player: p })]
+            }
+            PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
+                player: parse_new_player(input, &state)?,
+            })],
+            PromptKind::Search => {
+                self.filter = input.to_string();
+                Vec::new()
+            }
+            PromptKind::PasswordUser => {
+                if input.is_empty() {
+                    return Err("which account?".into());
+                }
+                let user = input.to_lowercase();
+                self.prompt(
+                    PromptKind::Password { user: user.clone() },
+                    format!("New password for {user} (8+ characters)"),
+                );
+                return Ok(Vec::new());
+            }
+            PromptKind::Password { user } => {
+                if input.chars().count() < 8 {
+                    return Err("at least 8 characters".into());
+                }
+                vec![Effect::SetPassword {
+                    user: user.clone(),
+                    password: input.to_string(),
+                }]
+            }
+            PromptKind::ResetAuction => {
+                if input != "RESET" {
+                    return Err("type RESET in capitals, or esc".into());
+                }
+                vec![self.send(Command::ResetAuction)]
+            }
+        };
+        self.mode = Mode::Normal;
+        Ok(effects)
+    }
+}
+
+/// `name, role, country, base, set` → a player (the server assigns the id).
+fn parse_new_player(input: &str, state: &State) -> Result<auction_proto::Player, String> {
+    let parts: Vec<&str> = input.split(',').map(str::trim).collect();
+    let [name, role, country, base, set] = parts.as_slice() else {
+        return Err("five fields: name, role, country, base, set".into());
+    };
+    let role = match role.to_lowercase().as_str() {
+        "bat" | "batter" => auction_proto::Role::Batter,
+        "bowl" | "bowler" => auction_proto::Role::Bowler,
+        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
+        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
+        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
+    };
+    let set = state
+        .sets
+        .iter()
+        .find(|s| s.to_lowercase() == set.to_lowercase())
+        .ok_or_else(|| format!("`{set}` is not a set: {}", state.sets.join(", ")))?;
+    Ok(auction_proto::Player {
+        id: PlayerId(0),
+        name: name.to_string(),
+        role,
+        overseas: !country.eq_ignore_ascii_case("india"),
+        country: country.to_string(),
+        capped: false,
+        base: base.parse().map_err(|e| format!("{e}"))?,
+        set: set.clone(),
+        stats: Default::default(),
+        previous_team: None,
+    })
+}

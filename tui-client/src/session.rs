@@ -1,0 +1,232 @@
+//! The network side of the interactive client: logs in, forwards what the
+//! server says as [`NetEvent`]s, sends what the app asks, and when the
+//! connection drops, reconnects with backoff and resumes from the last seq,
+//! so the app never misses or repeats an event.
+
+use std::time::Duration;
+
+use auction_proto::Command;
+use auction_proto::msg::{ClientMsg, ErrorCode, ServerMsg};
+use tokio::sync::mpsc;
+
+use crate::app::NetEvent;
+use crate::net::{Conn, NetError, Welcome};
+
+/// What the app sends to the server.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Command { id: String, command: Command },
+    SetPassword { user: String, password: String },
+}
+
+#[derive(Clone)]
+pub struct Login {
+    pub server: String,
+    pub user: String,
+    pub password: String,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Starts the session task; returns the sender for outgoing messages. The
+/// task ends when that sender is dropped, or when the first login fails.
+pub fn spawn(
+    login: Login,
+    events: mpsc::UnboundedSender<NetEvent>,
+) -> mpsc::UnboundedSender<Outgoing> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(login, events, rx));
+    tx
+}
+
+enum End {
+    /// Never logged in: tell the user, do not retry.
+    LoginFailed(String),
+    Dropped(String),
+    AppGone,
+}
+
+struct Resume {
+    token: String,
+    seq: u64,
+}
+
+async fn run(
+    login: Login,
+    events: mpsc::UnboundedSender<NetEvent>,
+    mut out: mpsc::UnboundedReceiver<Outgoing>,
+) {
+    let mut resume: Option<Resume> = None;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let _ = events.send(NetEvent::Connecting);
+        match connection(&login, &mut resume, &events, &mut out).await {
+            End::AppGone => return,
+            End::LoginFailed(message) => {
+                let _ = events.send(NetEvent::LoginFailed(message));
+                return;
+            }
+            End::Dropped(reason) => {
+                if resume.is_none() {
+                    let _ = events.send(NetEvent::LoginFailed(reason));
+                    return;
+                }
+                let _ = events.send(NetEvent::Disconnected {
+                    reason,
+                    retry_in_ms: backoff.as_millis() as u64,
+                });
+                // While waiting, refuse what the app sends rather than send it late.
+                let wait = tokio::time::sleep(backoff);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        () = &mut wait => break,
+                        msg = out.recv() => match msg {
+                            None => return,
+                            Some(Outgoing::Command { id, .. }) => {
+                                let _ = events.send(NetEvent::Rejected {
+                                    id,
+                                    code: auction_proto::RejectCode::Unavailable,
+                                    message: "not connected: nothing was sent".into(),
+                                });
+                            }
+                            Some(Outgoing::SetPassword { .. }) => {
+                                let _ = events.send(NetEvent::Error {
+                                    code: ErrorCode::Unavailable,
+                                    message: "not connected: nothing was sent".into(),
+                                });
+                            }
+                        }
+                    }
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        }
+    }
+}
+
+fn welcome_event(w: Welcome) -> NetEvent {
+    NetEvent::Welcome {
+        user: w.user,
+        access: w.access,
+        snapshot: w.snapshot,
+    }
+}
+
+async fn connection(
+    login: &Login,
+    resume: &mut Option<Resume>,
+    events: &mpsc::UnboundedSender<NetEvent>,
+    out: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> End {
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, Conn::connect(&login.server)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return End::Dropped(e.to_string()),
+        Err(_) => return End::Dropped(format!("no answer from {} within 5 s", login.server)),
+    };
+    // Resume when we can; fall back to a fresh login if the token is gone.
+    let resumed = match resume.as_ref() {
+        Some(r) => match conn.resume(&r.token, r.seq).await {
+            Ok(w) => Some(w),
+            Err(NetError::Server {
+                code: ErrorCode::BadToken,
+                ..
+            }) => None,
+            Err(e) => return End::Dropped(e.to_string()),
+        },
+        None => None,
+    };
+    let welcome = match resumed {
+        Some(w) => w,
+        None => match conn.login(&login.user, &login.password).await {
+            Ok(w) => w,
+            Err(NetError::Server { message, .. }) => return End::LoginFailed(message),
+            Err(e) => return End::Dropped(e.to_string()),
+        },
+    };
+    let mut seq = match (&welcome.snapshot, resume.as_ref()) {
+        (Some(s), _) => s.seq,
+        (None, Some(r)) => r.seq,
+        (None, None) => 0,
+    };
+    let token = welcome.token.clone();
+    *resume = Some(Resume {
+        token: token.clone(),
+        seq,
+    });
+    if events.send(welcome_event(welcome)).is_err() {
+        return End::AppGone;
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut awaiting_snapshot = false;
+    loop {
+        tokio::select! {
+            msg = conn.recv_raw() => {
+                let msg = match msg {
+                    Ok((m, _)) => m,
+                    Err(e) => return End::Dropped(e.to_string()),
+                };
+                let ev = match msg {
+                    ServerMsg::Event(e) if e.seq == seq + 1 => {
+                        seq = e.seq;
+                        NetEvent::Event(e)
+                    }
+                    ServerMsg::Event(e) if e.seq <= seq => continue,
+                    ServerMsg::Event(_) => {
+                        // A gap: never show a state that skipped something.
+                        if !awaiting_snapshot {
+                            awaiting_snapshot = true;
+                            if conn.send(&ClientMsg::Snapshot).await.is_err() {
+                                return End::Dropped("connection lost".into());
+                            }
+                        }
+                        continue;
+                    }
+                    ServerMsg::Snapshot(s) => {
+                        awaiting_snapshot = false;
+                        seq = s.seq;
+                        NetEvent::Snapshot(s)
+                    }
+                    ServerMsg::Welcome { .. } => continue,
+                    ServerMsg::Accepted { id, seq } => NetEvent::Accepted { id, seq },
+                    ServerMsg::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
+                    ServerMsg::History { .. } => continue,
+                    ServerMsg::Pong { nonce } => NetEvent::Rtt(now_ms().saturating_sub(nonce)),
+                    ServerMsg::PasswordSet { user } => NetEvent::Done(format!("password of {user} set; its sessions were logged out")),
+                    ServerMsg::Error { code, message } => NetEvent::Error { code, message },
+                };
+                *resume = Some(Resume { token: token.clone(), seq });
+                if events.send(ev).is_err() {
+                    return End::AppGone;
+                }
+            }
+            msg = out.recv() => {
+                let msg = match msg {
+                    None => {
+                        conn.close().await;
+                        return End::AppGone;
+                    }
+                    Some(Outgoing::Command { id, command }) => ClientMsg::Command { id, command },
+                    Some(Outgoing::SetPassword { user, password }) => ClientMsg::SetPassword { user, password },
+                };
+                if let Err(e) = conn.send(&msg).await {
+                    return End::Dropped(e.to_string());
+                }
+            }
+            _ = ping.tick() => {
+                if let Err(e) = conn.send(&ClientMsg::Ping { nonce: now_ms() }).await {
+                    return End::Dropped(e.to_string());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The admin console's extra tabs: players, teams, the event log.
+
+use auction_proto::{PlayerStatus, State};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
+
+use super::theme::Theme;
+use super::{hms, team_style};
+use crate::app::{App, Tab};
+
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let mut spans = Vec::new();
+    for t in Tab::ALL {
+        let style = if t == app.tab {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(format!(" {} ", t.label()), style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn status_text(state: &State, status: &PlayerStatus, theme: Theme) -> Span<'static> {
+    match status {
+        PlayerStatus::Available => Span::styled("to come", theme.dim()),
+        PlayerStatus::OnBlock => Span::styled("ON BLOCK", theme.warn()),
+        PlayerStatus::Sold { team, price } => {
+            Span::styled(format!("{team} {price}"), team_style(state, team, theme))
+        }
+        PlayerStatus::Unsold => Span::styled("unsold", theme.warn()),
+        PlayerStatus::Withdrawn => Span::styled("withdrawn", theme.dim()),
+    }
+}
+
+pub fn players(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let list = app.filtered_players();
+    let rows: Vec<Row> = list
+        .iter()
+        .map(|p| {
+            Row::new(vec![
+                Line::from(p.player.id.0.to_string()),
+                Line::from(p.player.name.clone()),
+                Line::from(p.player.role.short()),
+                Line::from(p.player.country.clone()),
+                Line::from(if p.player.overseas { "OS" } else { "" }),
+                Line::from(p.player.base.to_string()),
+                Line::from(p.player.set.clone()),
+                Line::from(status_text(state, &p.status, theme)),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(4),
+        Constraint::Length(22),
+        Constraint::Length(4),
+        Constraint::Length(12),
+        Constraint::Length(2),
+        Constraint::Length(9),
+        Constraint::Length(22),
+        Constraint::Min(10),
+    ];
+    let filter = if app.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" filter: {} ", app.filter)
+    };
+    let title = format!(" Players ({}){filter}", list.len());
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(["#", "name", "role", "country", "", "base", "set", "status"])
+                .style(theme.dim()),
+        )
+        .row_highlight_style(theme.selected())
+        .block(Block::bordered().title(title));
+    let mut ts = TableState::default().with_selected(Some(app.player_cursor));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+pub fn teams(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let rows: Vec<Row> = state
+        .teams
+        .iter()
+        .map(|t| {
+            let adjusted = if t.adjusted == 0 {
+                String::new()
+            } else {
+                format!("{:+} L", t.adjusted)
+            };
+            let squad: Vec<String> = t
+                .squad
+                .iter()
+                .filter_map(|id| state.player(*id))
+                .map(|p| p.player.name.clone())
+                .collect();
+            Row::new(vec![
+                Line::from(Span::styled(
+                    t.team.code.to_string(),
+                    theme.team(&t.team.colour),
+                )),
+                Line::from(t.team.name.clone()),
+                Line::from(t.purse.to_string()),
+                Line::from(adjusted),
+                Line::from(format!("{}", t.squad.len())),
+                Line::from(squad.join(", ")),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(5),
+        Constraint::Length(28),
+        Constraint::Length(10),
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Min(10),
+    ];
+    let table = Table::new(rows, widths)
+        .header(Row::new(["team", "name", "purse", "adjusted", "n", "squad"]).style(theme.dim()))
+        .row_highlight_style(theme.selected())
+        .block(Block::bordered().title(" Teams "));
+    let mut ts = TableState::default().with_selected(Some(app.team_cursor));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let inner = area.height.saturating_sub(2) as usize;
+    let skip = app.log.len().saturating_sub(inner);
+    let lines: Vec<Line> = app
+        .log
+        .iter()
+        .skip(skip)
+        .map(|l| {
+            Line::from(vec![
+                Span::styled(format!("#{:<5} {} ", l.seq, hms(l.at_ms)), theme.dim()),
+                Span::styled(format!("{:<10} ", l.who), theme.accent()),
+                Span::raw(l.text.clone()),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Event log (this session) ")),
+        area,
+    );
+}

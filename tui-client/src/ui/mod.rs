@@ -1,0 +1,710 @@
+//! Drawing. One code path for every role and every terminal: these
+//! functions draw into any ratatui `Frame`, whether it ends up on a local
+//! terminal, in a test's `TestBackend`, or down an SSH channel.
+
+mod admin;
+mod login;
+pub mod theme;
+mod viewer;
+
+use auction_proto::state::{Lot, Outcome, PlayerEntry, TeamState};
+use auction_proto::{Access, Money, Phase, Role, State, Timer};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::app::{App, Conn, Mode, Tab};
+use crate::keymap::Action;
+use theme::Theme;
+
+/// Draws the whole screen for the app's role and state.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let theme = Theme {
+        color: !app.no_color,
+    };
+    let area = frame.area();
+    if let Some(form) = &app.login {
+        login::draw(frame, area, form, theme);
+        return;
+    }
+    let Some(state) = &app.state else {
+        let text = match &app.conn {
+            Conn::Disconnected { reason, .. } => format!("Not connected: {reason}"),
+            _ => "Connecting…".to_string(),
+        };
+        frame.render_widget(
+            Paragraph::new(text).alignment(Alignment::Center),
+            centered(area, 60, 3),
+        );
+        return;
+    };
+    if app.access == Some(Access::Viewer) {
+        viewer::draw(frame, area, app, state, theme);
+        overlays(frame, area, app, theme);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, header, app, state, theme);
+    draw_footer(frame, footer, app, state, theme);
+    match &app.access {
+        Some(Access::Team { team }) => team_screen(frame, body, app, state, team, theme),
+        Some(Access::Admin) => {
+            let [tabs, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+            admin::tabs(frame, tabs, app, theme);
+            match app.tab {
+                Tab::Auction => room_screen(frame, rest, app, state, theme),
+                Tab::Players => admin::players(frame, rest, app, state, theme),
+                Tab::Teams => admin::teams(frame, rest, app, state, theme),
+                Tab::Log => admin::log(frame, rest, app, theme),
+            }
+        }
+        _ => room_screen(frame, body, app, state, theme),
+    }
+    overlays(frame, area, app, theme);
+}
+
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn phase_label(state: &State) -> &'static str {
+    match state.phase {
+        Phase::NotStarted => "not started",
+        Phase::Running => "running",
+        Phase::Paused => "PAUSED",
+    }
+}
+
+pub(crate) fn conn_span(app: &App, theme: Theme) -> Span<'static> {
+    match &app.conn {
+        Conn::Connected => {
+            let rtt = app.rtt_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
+            Span::styled(format!("● online{rtt}"), theme.ok())
+        }
+        Conn::Connecting => Span::styled("… connecting".to_string(), theme.warn()),
+        Conn::Disconnected { retry_in_ms, .. } if *retry_in_ms > 0 => Span::styled(
+            format!(
+                "○ OFFLINE, retrying in {:.1} s",
+                *retry_in_ms as f64 / 1000.0
+            ),
+            theme.error(),
+        ),
+        Conn::Disconnected { .. } => Span::styled("○ OFFLINE".to_string(), theme.error()),
+    }
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let who = match &app.access {
+        Some(a) => a.label(),
+        None => String::new(),
+    };
+    let phase_style = match state.phase {
+        Phase::Paused => theme.warn(),
+        _ => theme.dim(),
+    };
+    let round = if state.round > 0 {
+        format!(" · accelerated round {}", state.round)
+    } else {
+        String::new()
+    };
+    let left = Line::from(vec![
+        Span::styled(state.league_name.clone(), theme.bold()),
+        Span::styled(format!(" · {who} ({}) · ", app.user), theme.dim()),
+        Span::styled(phase_label(state), phase_style),
+        Span::styled(round, theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(left), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(conn_span(app, theme))).alignment(Alignment::Right),
+        area,
+    );
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let line = if let Some(f) = &app.flash {
+        Line::from(Span::styled(
+            f.text.clone(),
+            if f.error { theme.error() } else { theme.ok() },
+        ))
+    } else if let Conn::Disconnected { reason, .. } = &app.conn {
+        Line::from(Span::styled(
+            format!("connection lost: {reason}"),
+            theme.error(),
+        ))
+    } else {
+        hints(app, state, theme)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn hint(app: &App, action: Action, what: &str, theme: Theme) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(
+            app.keymap.hint(action),
+            theme.accent().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(" {what}  ")),
+    ]
+}
+
+fn hints(app: &App, state: &State, theme: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    if app.own_team().is_some() {
+        let next = state
+            .next_bid()
+            .map(|m| format!("bid {m}"))
+            .unwrap_or_else(|| "bid".into());
+        spans.extend(hint(app, Action::Raise, &next, theme));
+        spans.extend(hint(app, Action::BidAmount, "amount", theme));
+    } else if app.is_room() && app.tab == Tab::Auction {
+        match (&state.phase, &state.lot) {
+            (Phase::NotStarted, _) => spans.extend(hint(app, Action::Start, "start", theme)),
+            (_, None) => {
+                spans.extend(hint(app, Action::Next, "next", theme));
+                spans.extend(hint(app, Action::Nominate, "nominate", theme));
+            }
+            (_, Some(_)) => {
+                spans.extend(hint(app, Action::PaddleRaise, "paddle", theme));
+                spans.extend(hint(app, Action::GoingOnce, "once", theme));
+                spans.extend(hint(app, Action::GoingTwice, "twice", theme));
+                spans.extend(hint(app, Action::Sold, "sold", theme));
+                spans.extend(hint(app, Action::Unsold, "unsold", theme));
+            }
+        }
+    } else if app.is_admin() {
+        spans.extend(hint(app, Action::TabNext, "tabs", theme));
+    }
+    spans.extend(hint(app, Action::Help, "help", theme));
+    spans.extend(hint(app, Action::Quit, "quit", theme));
+    Line::from(spans)
+}
+
+// ---- shared panels ------------------------------------------------------------
+
+pub(crate) fn team_style(state: &State, code: &auction_proto::TeamCode, theme: Theme) -> Style {
+    state
+        .team(code)
+        .map_or_else(|| theme.bold(), |t| theme.team(&t.team.colour))
+}
+
+pub(crate) fn stats_line(p: &auction_proto::Player) -> String {
+    let s = &p.stats;
+    let mut parts = vec![format!("{} matches", s.matches)];
+    if s.runs > 0 || p.role != Role::Bowler {
+        parts.push(format!("{} runs", s.runs));
+    }
+    if s.wickets > 0 || matches!(p.role, Role::Bowler | Role::AllRounder) {
+        parts.push(format!("{} wkts", s.wickets));
+    }
+    if s.strike_rate > 0.0 {
+        parts.push(format!("SR {:.1}", s.strike_rate));
+    }
+    if s.economy > 0.0 {
+        parts.push(format!("econ {:.2}", s.economy));
+    }
+    parts.join(" · ")
+}
+
+pub(crate) fn player_tags(p: &auction_proto::Player) -> String {
+    let mut tags = vec![p.role.label().to_string(), p.country.clone()];
+    if p.overseas {
+        tags.push("OVERSEAS".into());
+    }
+    tags.push(if p.capped {
+        "capped".into()
+    } else {
+        "uncapped".into()
+    });
+    tags.join(" · ")
+}
+
+fn clock_text(app: &App, state: &State, lot: &Lot) -> Option<String> {
+    let timer = lot.timer?;
+    let ms = match (state.phase, timer) {
+        (Phase::Paused, t) => t.remaining_ms(app.now_ms),
+        (_, t @ Timer::Running { .. }) => t.remaining_ms(app.now_ms),
+        (_, Timer::Frozen { remaining_ms }) => remaining_ms,
+    };
+    let secs = ms.div_ceil(1000);
+    Some(format!("{}:{:02}", secs / 60, secs % 60))
+}
+
+fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let block = Block::bordered().title(" On the block ");
+    let lines: Vec<Line> = match state.lot.as_ref().and_then(|l| state.player(l.player)) {
+        Some(entry) => {
+            let p = &entry.player;
+            let mut lines = vec![
+                Line::from(Span::styled(
+                    p.name.clone(),
+                    theme.bold().add_modifier(Modifier::UNDERLINED),
+                )),
+                Line::from(player_tags(p)),
+                Line::from(vec![
+                    Span::raw(format!("{} · base ", p.set)),
+                    Span::styled(p.base.to_string(), theme.bold()),
+                    Span::styled(format!(" · {}", p.id), theme.dim()),
+                ]),
+                Line::from(Span::styled(stats_line(p), theme.dim())),
+            ];
+            if let Some(prev) = &p.previous_team {
+                lines.push(Line::from(vec![
+                    Span::raw("last season: "),
+                    Span::styled(prev.to_string(), team_style(state, prev, theme)),
+                ]));
+            }
+            lines
+        }
+        None => {
+            let mut lines = Vec::new();
+            if let Some(b) = &app.banner {
+                lines.push(Line::from(Span::styled(b.player.clone(), theme.bold())));
+            }
+            match state.phase {
+                Phase::NotStarted => lines.push(Line::from("The auction has not started.")),
+                _ => {
+                    let next = state
+                        .next_in_queue()
+                        .and_then(|id| state.player(id))
+                        .map(|p| {
+                            format!(
+                                "Next up: {} ({}, base {})",
+                                p.player.name, p.player.set, p.player.base
+                            )
+                        });
+                    lines.push(Line::from(
+                        next.unwrap_or_else(|| "Nobody left in this round.".into()),
+                    ));
+                }
+            }
+            lines
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn banner_lines(app: &App, state: &State, theme: Theme) -> Option<Vec<Line<'static>>> {
+    let b = app.banner.as_ref()?;
+    Some(match &b.sold {
+        Some((team, price)) => vec![
+            Line::from(Span::styled(
+                "SOLD",
+                team_style(state, team, theme).add_modifier(Modifier::REVERSED),
+            )),
+            Line::from(vec![
+                Span::raw(format!("{} to ", b.player)),
+                Span::styled(team.to_string(), team_style(state, team, theme)),
+                Span::raw(format!(" for {price}")),
+            ]),
+        ],
+        None => vec![
+            Line::from(Span::styled(
+                "UNSOLD",
+                theme.warn().add_modifier(Modifier::REVERSED),
+            )),
+            Line::from(b.player.clone()),
+        ],
+    })
+}
+
+fn bid_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let block = Block::bordered().title(" Current bid ");
+    let mut lines: Vec<Line> = Vec::new();
+    match &state.lot {
+        None => {
+            if let Some(b) = banner_lines(app, state, theme) {
+                lines = b;
+            } else {
+                lines.push(Line::from(Span::styled("no lot on the block", theme.dim())));
+            }
+        }
+        Some(lot) => {
+            match state.leader() {
+                Some(b) => {
+                    let mut first = vec![
+                        Span::styled(b.amount.to_string(), theme.bold()),
+                        Span::raw("  "),
+                        Span::styled(b.team.to_string(), team_style(state, &b.team, theme)),
+                    ];
+                    if app.own_team() == Some(&b.team) {
+                        first.push(Span::styled(
+                            "  YOU LEAD",
+                            theme.ok().add_modifier(Modifier::BOLD),
+                        ));
+                    }
+                    lines.push(Line::from(first));
+                }
+                None => lines.push(Line::from(Span::styled("no bid yet", theme.dim()))),
+            }
+            if let Some(next) = state.next_bid() {
+                lines.push(Line::from(vec![
+                    Span::raw("next valid bid "),
+                    Span::styled(next.to_string(), theme.accent()),
+                ]));
+            }
+            let mut stage = vec![
+                Span::raw("stage: "),
+                Span::styled(lot.stage.label(), theme.warn()),
+            ];
+            if state.phase == Phase::Paused {
+                stage.push(Span::styled("  (paused)", theme.warn()));
+            }
+            if let Some(clock) = clock_text(app, state, lot) {
+                stage.push(Span::raw("  clock "));
+                stage.push(Span::styled(clock, theme.bold()));
+            }
+            lines.push(Line::from(stage));
+            if app.is_room()
+                && let Some(code) = app.selected_team()
+            {
+                lines.push(Line::from(vec![
+                    Span::styled("paddle ▶ ", theme.dim()),
+                    Span::styled(code.to_string(), team_style(state, code, theme)),
+                ]));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn history_panel(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let block = Block::bordered().title(" Bids ");
+    let rows: Vec<Line> = match &state.lot {
+        Some(lot) => lot
+            .bids
+            .iter()
+            .rev()
+            .map(|b| {
+                Line::from(vec![
+                    Span::styled(
+                        format!("{:<5}", b.team.as_str()),
+                        team_style(state, &b.team, theme),
+                    ),
+                    Span::raw(format!("{:>10}", b.amount.to_string())),
+                    Span::styled(format!(" {}", hms(b.at_ms)), theme.dim()),
+                ])
+            })
+            .collect(),
+        None => vec![Line::from(Span::styled("—", theme.dim()))],
+    };
+    frame.render_widget(Paragraph::new(rows).block(block), area);
+}
+
+/// `HH:MM:SS` (UTC) of a timestamp.
+pub(crate) fn hms(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
+fn spent(state: &State, t: &TeamState) -> Money {
+    t.squad
+        .iter()
+        .filter_map(|id| match &state.player(*id)?.status {
+            auction_proto::PlayerStatus::Sold { price, .. } => Some(*price),
+            _ => None,
+        })
+        .sum()
+}
+
+/// Every team: purse, max bid, squad, overseas. `mark` is the paddle cursor.
+fn team_board(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    state: &State,
+    mark: Option<usize>,
+    theme: Theme,
+) {
+    let leader = state.leader().map(|b| b.team.clone());
+    // Narrow terminals drop the "spent" column and tighten the rest.
+    let wide = area.width >= 58;
+    let rows: Vec<Row> = state
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let marker = if mark == Some(i) { "▶" } else { " " };
+            let own = app.own_team() == Some(&t.team.code);
+            let mut cells = vec![
+                Cell::from(marker),
+                Cell::from(Span::styled(
+                    t.team.code.to_string(),
+                    theme.team(&t.team.colour),
+                )),
+                Cell::from(t.purse.to_string()),
+                Cell::from(state.max_bid(t).to_string()),
+                Cell::from(format!("{}/{}", t.squad.len(), state.rules.squad_max)),
+                Cell::from(format!(
+                    "{}/{}",
+                    state.overseas_count(t),
+                    state.rules.overseas_max
+                )),
+            ];
+            if wide {
+                cells.push(Cell::from(spent(state, t).to_string()));
+            }
+            let mut row = Row::new(cells);
+            if leader.as_ref() == Some(&t.team.code) || own {
+                row = row.style(if own { theme.bold() } else { theme.selected() });
+            }
+            row
+        })
+        .collect();
+    let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
+        (
+            [1, 5, 10, 10, 6, 5, 10]
+                .into_iter()
+                .map(Constraint::Length)
+                .collect(),
+            vec!["", "team", "purse", "max bid", "squad", "os", "spent"],
+        )
+    } else {
+        (
+            [1, 4, 9, 9, 5, 3]
+                .into_iter()
+                .map(Constraint::Length)
+                .collect(),
+            vec!["", "team", "purse", "max bid", "squad", "os"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .block(Block::bordered().title(" Teams "));
+    frame.render_widget(table, area);
+}
+
+fn upcoming_line(state: &State, theme: Theme) -> Line<'static> {
+    let names: Vec<String> = state
+        .upcoming()
+        .take(12)
+        .map(|p| p.player.name.clone())
+        .collect();
+    let total = state.upcoming().count();
+    let mut spans = vec![Span::styled(format!("Next ({total}): "), theme.dim())];
+    spans.push(Span::raw(if names.is_empty() {
+        "—".to_string()
+    } else {
+        names.join(", ")
+    }));
+    Line::from(spans)
+}
+
+/// The presenter's console (and the admin's auction tab).
+fn room_screen(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Length(7),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [lot, bid] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    lot_panel(frame, lot, app, state, theme);
+    bid_panel(frame, bid, app, state, theme);
+    let [hist, board] =
+        Layout::horizontal([Constraint::Length(28), Constraint::Min(0)]).areas(middle);
+    history_panel(frame, hist, state, theme);
+    team_board(frame, board, app, state, Some(app.team_cursor), theme);
+    frame.render_widget(Paragraph::new(upcoming_line(state, theme)), bottom);
+}
+
+fn squad_lines(state: &State, team: &TeamState, theme: Theme) -> Vec<Line<'static>> {
+    let mut by_role = Vec::new();
+    for role in Role::ALL {
+        let n = team
+            .squad
+            .iter()
+            .filter(|id| state.player(**id).is_some_and(|p| p.player.role == role))
+            .count();
+        by_role.push(format!("{} {n}", role.short()));
+    }
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw("purse "),
+            Span::styled(team.purse.to_string(), theme.bold()),
+        ]),
+        Line::from(vec![
+            Span::raw("max bid "),
+            Span::styled(state.max_bid(team).to_string(), theme.accent()),
+        ]),
+        Line::from(format!(
+            "squad {}/{} (min {}) · overseas {}/{}",
+            team.squad.len(),
+            state.rules.squad_max,
+            state.rules.squad_min,
+            state.overseas_count(team),
+            state.rules.overseas_max
+        )),
+        Line::from(Span::styled(by_role.join(" · "), theme.dim())),
+    ];
+    let buys: Vec<&PlayerEntry> = team
+        .squad
+        .iter()
+        .filter_map(|id| state.player(*id))
+        .collect();
+    if buys.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no players bought yet",
+            theme.dim(),
+        )));
+    }
+    for p in buys.iter().rev() {
+        let price = match &p.status {
+            auction_proto::PlayerStatus::Sold { price, .. } => price.to_string(),
+            _ => String::new(),
+        };
+        lines.push(Line::from(format!(
+            "{:<22} {:<4} {:>9}",
+            p.player.name,
+            p.player.role.short(),
+            price
+        )));
+    }
+    lines
+}
+
+/// A team owner's console.
+fn team_screen(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    state: &State,
+    code: &auction_proto::TeamCode,
+    theme: Theme,
+) {
+    let [top, middle] = Layout::vertical([Constraint::Length(7), Constraint::Min(0)]).areas(area);
+    let [lot, bid] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    lot_panel(frame, lot, app, state, theme);
+    bid_panel(frame, bid, app, state, theme);
+    let [mine, others] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Min(0)]).areas(middle);
+    if let Some(team) = state.team(code) {
+        let title = Line::from(vec![
+            Span::raw(" "),
+            Span::styled(team.team.name.clone(), theme.team(&team.team.colour)),
+            Span::raw(" "),
+        ]);
+        frame.render_widget(
+            Paragraph::new(squad_lines(state, team, theme)).block(Block::bordered().title(title)),
+            mine,
+        );
+    }
+    team_board(frame, others, app, state, None, theme);
+}
+
+fn overlays(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    match &app.mode {
+        Mode::Normal => {}
+        Mode::Help => {
+            let lines: Vec<Line> = app
+                .keymap
+                .help(|a| app.allows(a))
+                .into_iter()
+                .map(|(keys, what)| {
+                    Line::from(vec![
+                        Span::styled(format!("{keys:>14}  "), theme.accent()),
+                        Span::raw(what),
+                    ])
+                })
+                .collect();
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let rect = centered(area, 64, h);
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(lines).block(Block::bordered().title(" Keys (? to close) ")),
+                rect,
+            );
+        }
+        Mode::Confirm(c) => {
+            let rect = centered(
+                area,
+                (c.question.chars().count() as u16 + 6).clamp(30, area.width),
+                5,
+            );
+            frame.render_widget(Clear, rect);
+            let lines = vec![
+                Line::from(Span::styled(c.question.clone(), theme.bold())),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled("y", theme.accent()),
+                    Span::raw(" yes   "),
+                    Span::styled("n", theme.accent()),
+                    Span::raw(" no"),
+                ]),
+            ];
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .alignment(Alignment::Center)
+                    .block(Block::bordered().title(" Confirm ")),
+                rect,
+            );
+        }
+        Mode::Prompt(p) => {
+            let rect = Rect {
+                x: area.x,
+                y: area.bottom().saturating_sub(4),
+                width: area.width,
+                height: 4.min(area.height),
+            };
+            frame.render_widget(Clear, rect);
+            let shown = if p.secret {
+                "•".repeat(p.input.chars().count())
+            } else {
+                p.input.clone()
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::styled("> ", theme.accent()),
+                Span::raw(shown),
+                Span::styled("▏", theme.accent()),
+            ])];
+            if let Some(e) = &p.error {
+                lines.push(Line::from(Span::styled(e.clone(), theme.error())));
+            }
+            let title = format!(" {} (enter / esc) ", p.label);
+            frame.render_widget(
+                Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+                rect,
+            );
+        }
+    }
+}
+
+/// Sales so far, most recent first: (player, team, price).
+pub(crate) fn recent_sales(state: &State) -> Vec<(String, auction_proto::TeamCode, Money)> {
+    state
+        .closed
+        .iter()
+        .rev()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Sold { team, price } => Some((
+                state
+                    .player(c.lot.player)
+                    .map(|p| p.player.name.clone())
+                    .unwrap_or_default(),
+                team.clone(),
+                *price,
+            )),
+            Outcome::Unsold => None,
+        })
+        .collect()
+}

@@ -1,0 +1,238 @@
+//! The big screen for a projector: public fields only, huge letters.
+
+use auction_proto::{Phase, State};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use tui_big_text::{BigText, PixelSize};
+
+use super::theme::Theme;
+use super::{conn_span, player_tags, recent_sales, stats_line, team_style};
+use crate::app::App;
+
+/// The largest pixel size at which `text` fits in `area`, with its height.
+fn fit(text: &str, area: Rect) -> Option<(PixelSize, u16)> {
+    let chars = text.chars().count() as u16;
+    // (size, cells per glyph across, rows per glyph)
+    let sizes = [
+        (PixelSize::Full, 8, 8),
+        (PixelSize::HalfHeight, 8, 4),
+        (PixelSize::Quadrant, 4, 4),
+        (PixelSize::Sextant, 4, 3),
+    ];
+    sizes
+        .into_iter()
+        .find(|(_, w, h)| chars * w <= area.width && *h <= area.height)
+        .map(|(size, _, h)| (size, h))
+}
+
+/// Draws `text` as big as fits in `area` (plain and bold if nothing fits).
+fn big(frame: &mut Frame, area: Rect, text: &str, style: ratatui::style::Style) -> u16 {
+    match fit(text, area) {
+        Some((size, h)) => {
+            let widget = BigText::builder()
+                .pixel_size(size)
+                .style(style)
+                .lines(vec![Line::from(text.to_string())])
+                .centered()
+                .build();
+            frame.render_widget(widget, Rect { height: h, ..area });
+            h
+        }
+        None => {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    text.to_string(),
+                    style.add_modifier(Modifier::BOLD),
+                ))
+                .alignment(Alignment::Center),
+                Rect { height: 1, ..area },
+            );
+            1
+        }
+    }
+}
+
+/// An amount for the big digits: `2.2 CR`, `75 L` (the ₹ sign is not in the font).
+fn big_amount(m: auction_proto::Money) -> String {
+    m.to_string().trim_start_matches('₹').replace("Cr", "CR")
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let board_h = (state.teams.len() as u16 + 2).min(area.height / 3);
+    let [header, main, board, ticker] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(board_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let status = match state.phase {
+        Phase::Paused => Span::styled(" · PAUSED", theme.warn()),
+        Phase::NotStarted => Span::styled(" · starting soon", theme.dim()),
+        Phase::Running => Span::raw(""),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(state.league_name.clone(), theme.bold()),
+            status,
+        ])),
+        header,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(conn_span(app, theme))).alignment(Alignment::Right),
+        header,
+    );
+
+    let mut y = main.y;
+    let bottom = main.bottom();
+    let rest = |y: u16| Rect {
+        x: main.x,
+        y,
+        width: main.width,
+        height: bottom.saturating_sub(y),
+    };
+    if let Some(b) = &app.banner {
+        let (word, style) = match &b.sold {
+            Some((team, _)) => ("SOLD", team_style(state, team, theme)),
+            None => ("UNSOLD", theme.warn()),
+        };
+        y += big(frame, rest(y), word, style);
+        y += big(frame, rest(y), &b.player, theme.bold());
+        if let Some((team, price)) = &b.sold {
+            let name = state
+                .team(team)
+                .map(|t| t.team.name.clone())
+                .unwrap_or_default();
+            y += big(frame, rest(y), &big_amount(*price), theme.bold());
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    format!("to {name}"),
+                    team_style(state, team, theme),
+                ))
+                .alignment(Alignment::Center),
+                Rect {
+                    height: 1,
+                    ..rest(y)
+                },
+            );
+        }
+    } else if let Some(entry) = state.lot.as_ref().and_then(|l| state.player(l.player)) {
+        let p = &entry.player;
+        y += big(frame, rest(y), &p.name, theme.bold());
+        let info = format!("{} · {} · base {}", player_tags(p), p.set, p.base);
+        frame.render_widget(
+            Paragraph::new(info).alignment(Alignment::Center),
+            Rect {
+                height: 1,
+                ..rest(y)
+            },
+        );
+        y += 1;
+        frame.render_widget(
+            Paragraph::new(Span::styled(stats_line(p), theme.dim())).alignment(Alignment::Center),
+            Rect {
+                height: 1,
+                ..rest(y)
+            },
+        );
+        y += 2;
+        match state.leader() {
+            Some(bid) => {
+                let style = team_style(state, &bid.team, theme);
+                y += big(frame, rest(y), &big_amount(bid.amount), style);
+                let name = state
+                    .team(&bid.team)
+                    .map(|t| t.team.name.clone())
+                    .unwrap_or_default();
+                let stage = state
+                    .lot
+                    .as_ref()
+                    .map(|l| l.stage.label())
+                    .unwrap_or_default();
+                let line = Line::from(vec![
+                    Span::styled(name, style),
+                    Span::styled(format!("  ·  {stage}"), theme.warn()),
+                ]);
+                frame.render_widget(
+                    Paragraph::new(line).alignment(Alignment::Center),
+                    Rect {
+                        height: 1,
+                        ..rest(y)
+                    },
+                );
+            }
+            None => {
+                frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        format!("Bidding opens at {}", p.base),
+                        theme.accent(),
+                    ))
+                    .alignment(Alignment::Center),
+                    Rect {
+                        height: 1,
+                        ..rest(y)
+                    },
+                );
+            }
+        }
+    } else {
+        let text = match state.phase {
+            Phase::NotStarted => "Auction starts soon".to_string(),
+            _ => match state.next_in_queue().and_then(|id| state.player(id)) {
+                Some(p) => format!("Next: {}", p.player.name),
+                None => "Round complete".to_string(),
+            },
+        };
+        big(frame, rest(y), &text, theme.bold());
+    }
+
+    // Purse leaderboard, most money left first.
+    let mut teams: Vec<_> = state.teams.iter().collect();
+    teams.sort_by(|a, b| b.purse.cmp(&a.purse).then(a.team.code.cmp(&b.team.code)));
+    let half = teams.len().div_ceil(2);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(board);
+    for (col, chunk) in [left, right].into_iter().zip(teams.chunks(half.max(1))) {
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|t| {
+                Line::from(vec![
+                    Span::styled(
+                        format!(" {:<5}", t.team.code.as_str()),
+                        theme.team(&t.team.colour),
+                    ),
+                    Span::raw(format!("{:>11}", t.purse.to_string())),
+                    Span::styled(
+                        format!(
+                            "  {} player{}",
+                            t.squad.len(),
+                            if t.squad.len() == 1 { "" } else { "s" }
+                        ),
+                        theme.dim(),
+                    ),
+                ])
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Purse left ")),
+            col,
+        );
+    }
+    let sales: Vec<Span> = recent_sales(state)
+        .into_iter()
+        .take(6)
+        .flat_map(|(name, team, price)| {
+            vec![
+                Span::raw(format!("{name} ")),
+                Span::styled(team.to_string(), team_style(state, &team, theme)),
+                Span::raw(format!(" {price}   ")),
+            ]
+        })
+        .collect();
+    let mut line = vec![Span::styled("Sold: ", theme.dim())];
+    line.extend(sales);
+    frame.render_widget(Paragraph::new(Line::from(line)), ticker);
+}

@@ -1,0 +1,308 @@
+//! State updates and key handling, without drawing.
+
+mod common;
+
+use auction_proto::msg::ErrorCode;
+use auction_proto::{Access, Command, Money, RejectCode, TeamCode};
+use auction_tui::app::{App, Effect, Mode, NetEvent};
+use auction_tui::keymap::Keymap;
+use common::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn sent(effects: &[Effect]) -> Vec<Command> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { command, .. } => Some(command.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn id_of(effects: &[Effect]) -> String {
+    match &effects[0] {
+        Effect::Send { id, .. } => id.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn space_raises_for_the_own_team_and_a_rejection_shows_its_reason() {
+    let mut app = lot_with_bids().app("mi", team("MI"));
+    let effects = app.on_key(key(' '));
+    assert_eq!(
+        sent(&effects),
+        [Command::Raise {
+            team: TeamCode::new("MI")
+        }]
+    );
+    app.on_net(NetEvent::Rejected {
+        id: id_of(&effects),
+        code: RejectCode::AlreadyLeading,
+        message: "MI already leads with ₹2.6 Cr".into(),
+    });
+    let flash = app.flash.clone().expect("the reason is shown");
+    assert!(
+        flash.error && flash.text.contains("MI already leads") && flash.text.contains("raise"),
+        "{flash:?}"
+    );
+}
+
+#[test]
+fn an_amount_is_typed_checked_and_sent() {
+    let mut app = lot_with_bids().app("csk", team("CSK"));
+    assert!(app.on_key(key('a')).is_empty());
+    assert!(matches!(app.mode, Mode::Prompt(_)));
+    for c in "lots".chars() {
+        app.on_key(key(c));
+    }
+    assert!(
+        app.on_key(code(KeyCode::Enter)).is_empty(),
+        "nonsense is not sent"
+    );
+    match &app.mode {
+        Mode::Prompt(p) => assert!(p.error.is_some()),
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..4 {
+        app.on_key(code(KeyCode::Backspace));
+    }
+    for c in "3.5cr".chars() {
+        app.on_key(key(c));
+    }
+    let effects = app.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        sent(&effects),
+        [Command::Bid {
+            team: TeamCode::new("CSK"),
+            amount: Money(350)
+        }]
+    );
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn destructive_keys_ask_first() {
+    let mut app = lot_with_bids().app("presenter", presenter());
+    for k in ['h', 'u', 'z', 'R'] {
+        assert!(app.on_key(key(k)).is_empty(), "{k} acted without asking");
+        assert!(matches!(app.mode, Mode::Confirm(_)), "{k}");
+        assert!(app.on_key(key('n')).is_empty());
+        assert_eq!(app.mode, Mode::Normal);
+    }
+    app.on_key(key('h'));
+    let effects = app.on_key(key('y'));
+    assert_eq!(sent(&effects), [Command::Sold]);
+    // Other keys do nothing while a question is open.
+    app.on_key(key('u'));
+    assert!(app.on_key(key('n')).is_empty());
+    assert!(app.on_key(key('x')).is_empty());
+}
+
+#[test]
+fn the_presenter_paddle_bids_for_the_chosen_team() {
+    let mut app = lot_with_bids().app("presenter", presenter());
+    app.on_key(code(KeyCode::Right));
+    app.on_key(code(KeyCode::Right));
+    let effects = app.on_key(key('b'));
+    assert_eq!(
+        sent(&effects),
+        [Command::Raise {
+            team: TeamCode::new("RCB")
+        }]
+    );
+    app.on_key(code(KeyCode::Left));
+    app.on_key(key('B'));
+    for c in "5cr".chars() {
+        app.on_key(key(c));
+    }
+    assert_eq!(
+        sent(&app.on_key(code(KeyCode::Enter))),
+        [Command::Bid {
+            team: TeamCode::new("MI"),
+            amount: Money(500)
+        }]
+    );
+    app.on_key(key('/'));
+    for c in "bumrah".chars() {
+        app.on_key(key(c));
+    }
+    assert!(
+        app.on_key(code(KeyCode::Enter)).is_empty(),
+        "no such player in the pool"
+    );
+}
+
+#[test]
+fn viewers_cannot_send_anything() {
+    let mut app = lot_with_bids().app("viewer", Access::Viewer);
+    for k in all_keys() {
+        let effects = app.on_key(k);
+        assert!(sent(&effects).is_empty(), "{k:?} sent {effects:?}");
+        app.mode = Mode::Normal;
+    }
+}
+
+fn all_keys() -> Vec<KeyEvent> {
+    let mut keys: Vec<KeyEvent> = (' '..='~').map(key).collect();
+    for c in [
+        KeyCode::Esc,
+        KeyCode::Enter,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Backspace,
+        KeyCode::F(1),
+    ] {
+        keys.push(code(c));
+    }
+    keys.extend(('a'..='z').map(|c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)));
+    keys
+}
+
+/// Whatever a team owner types, in any order, nothing leaves the app for another team.
+#[test]
+fn a_team_cannot_bid_for_another_through_any_key() {
+    let mut app = lot_with_bids().app("mi", team("MI"));
+    let keys = all_keys();
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut sends = 0;
+    for _ in 0..100_000 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let k = keys[(rng % keys.len() as u64) as usize];
+        if k.code == KeyCode::Char('q') {
+            continue;
+        }
+        for command in sent(&app.on_key(k)) {
+            sends += 1;
+            match command {
+                Command::Bid { team, .. } | Command::Raise { team } => {
+                    assert_eq!(team, TeamCode::new("MI"))
+                }
+                other => panic!("a team sent {other:?}"),
+            }
+        }
+    }
+    assert!(sends > 100, "the fuzz never bid ({sends})");
+}
+
+#[test]
+fn events_fold_in_order_and_gaps_are_ignored() {
+    let s = lot_with_bids();
+    let mut app = s.app("presenter", presenter());
+    assert_eq!(app.seq, 5);
+    assert_eq!(app.state.as_ref(), Some(&s.state));
+    assert_eq!(app.log.len(), 5);
+    let mut s2 = lot_with_bids();
+    s2.bid("RCB", 300).bid("CSK", 320);
+    // seq 7 before 6: ignored (the session asks for a snapshot instead).
+    app.on_net(NetEvent::Event(s2.entries[6].clone()));
+    assert_eq!(app.seq, 5);
+    app.on_net(NetEvent::Event(s2.entries[5].clone()));
+    app.on_net(NetEvent::Event(s2.entries[6].clone()));
+    assert_eq!(app.state.as_ref(), Some(&s2.state));
+}
+
+#[test]
+fn the_sold_banner_comes_and_goes() {
+    let mut s = lot_with_bids();
+    s.presenter(Command::Sold);
+    let mut app = s.app("viewer", Access::Viewer);
+    let banner = app.banner.clone().expect("banner after a sale");
+    assert_eq!(
+        banner.sold.map(|(t, p)| (t.to_string(), p.0)),
+        Some(("MI".into(), 260))
+    );
+    assert!(app.tick(banner.until_ms - 1));
+    assert!(app.banner.is_some());
+    app.tick(banner.until_ms);
+    assert!(app.banner.is_none());
+}
+
+#[test]
+fn admin_prompts_validate_before_sending() {
+    let mut app = lot_with_bids().app("admin", Access::Admin);
+    app.on_key(code(KeyCode::Tab)); // players
+    app.on_key(code(KeyCode::Tab)); // teams
+    app.on_key(code(KeyCode::Down)); // MI
+    app.on_key(key('m'));
+    for c in "-50L late retention".chars() {
+        app.on_key(key(c));
+    }
+    assert_eq!(
+        sent(&app.on_key(code(KeyCode::Enter))),
+        [Command::AdjustPurse {
+            team: TeamCode::new("MI"),
+            delta: -50,
+            reason: "late retention".into()
+        }]
+    );
+    app.on_key(key('X'));
+    for c in "reset".chars() {
+        app.on_key(key(c));
+    }
+    assert!(
+        app.on_key(code(KeyCode::Enter)).is_empty(),
+        "lower-case is not RESET"
+    );
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(key('P'));
+    for c in "mi\n".chars() {
+        app.on_key(if c == '\n' {
+            code(KeyCode::Enter)
+        } else {
+            key(c)
+        });
+    }
+    for c in "short".chars() {
+        app.on_key(key(c));
+    }
+    assert!(app.on_key(code(KeyCode::Enter)).is_empty());
+    for c in "-and-longer".chars() {
+        app.on_key(key(c));
+    }
+    assert_eq!(
+        app.on_key(code(KeyCode::Enter)),
+        [Effect::SetPassword {
+            user: "mi".into(),
+            password: "short-and-longer".into()
+        }]
+    );
+    app.on_net(NetEvent::Error {
+        code: ErrorCode::Forbidden,
+        message: "only the admin may set passwords".into(),
+    });
+    assert!(app.flash.as_ref().unwrap().error);
+}
+
+#[test]
+fn keymaps_come_from_the_config_and_help_follows_them() {
+    let keymap = Keymap::with_overrides("[keys]\nraise = \"x\"\n").unwrap();
+    let mut app = App::new(keymap, NOW);
+    let s = lot_with_bids();
+    app.on_net(NetEvent::Welcome {
+        user: "mi".into(),
+        access: team("MI"),
+        snapshot: Some(auction_proto::Snapshot {
+            seq: s.entries.len() as u64,
+            state: s.state.clone(),
+        }),
+    });
+    assert!(sent(&app.on_key(key(' '))).is_empty());
+    assert_eq!(sent(&app.on_key(key('x'))).len(), 1);
+    let help = app.keymap.help(|a| app.allows(a));
+    assert!(
+        help.iter()
+            .any(|(keys, what)| keys == "x" && what.contains("next valid")),
+        "{help:?}"
+    );
+    assert!(
+        !help.iter().any(|(_, what)| what.contains("SOLD")),
+        "a team sees no presenter keys"
+    );
+}

@@ -1,0 +1,112 @@
+//! Builds apps in known states from the bundled league, through the same
+//! events the server would send.
+#![allow(dead_code)]
+
+use auction_proto::{Access, Actor, Command, Entry, Money, PlayerId, Snapshot, State, TeamCode};
+use auction_server::engine::decide;
+use auction_tui::app::{App, NetEvent};
+use auction_tui::keymap::Keymap;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub const NOW: u64 = 1_800_000_000_000;
+
+/// A little auction: the events it produced and the state before them.
+pub struct Script {
+    pub start: State,
+    pub state: State,
+    pub entries: Vec<Entry>,
+    pub now: u64,
+}
+
+impl Script {
+    pub fn new() -> Script {
+        let state = State::new(&auction_server::league::bundled().league);
+        Script {
+            start: state.clone(),
+            state,
+            entries: Vec::new(),
+            now: NOW - 8_000,
+        }
+    }
+
+    pub fn run(&mut self, actor: Actor, command: Command) -> &mut Self {
+        self.now += 1_000;
+        let event = decide(&self.state, &command, &actor, self.now)
+            .unwrap_or_else(|r| panic!("{command:?}: {r}"));
+        self.state.apply(&event);
+        self.entries.push(Entry {
+            seq: self.entries.len() as u64 + 1,
+            at_ms: self.now,
+            actor,
+            request_id: None,
+            event,
+        });
+        self
+    }
+
+    pub fn presenter(&mut self, command: Command) -> &mut Self {
+        self.run(Actor::new("presenter", Access::Presenter), command)
+    }
+
+    pub fn bid(&mut self, team: &str, lakh: u64) -> &mut Self {
+        let code = TeamCode::new(team);
+        self.run(
+            Actor::new(code.account(), Access::Team { team: code.clone() }),
+            Command::Bid {
+                team: code,
+                amount: Money(lakh),
+            },
+        )
+    }
+
+    /// An app of `access` that logged in before the script and saw every event live.
+    pub fn app(&self, user: &str, access: Access) -> App {
+        let mut app = App::new(Keymap::defaults(), NOW);
+        app.on_net(NetEvent::Welcome {
+            user: user.into(),
+            access,
+            snapshot: Some(Snapshot {
+                seq: 0,
+                state: self.start.clone(),
+            }),
+        });
+        app.on_net(NetEvent::Rtt(3));
+        for e in &self.entries {
+            app.now_ms = e.at_ms;
+            app.on_net(NetEvent::Event(e.clone()));
+        }
+        app.now_ms = NOW;
+        app
+    }
+}
+
+/// Started, Rishabh Pant (#1) on the block, MI and CSK bidding.
+pub fn lot_with_bids() -> Script {
+    let mut s = Script::new();
+    s.presenter(Command::Start { seed: Some(1) })
+        .presenter(Command::Nominate {
+            player: PlayerId(1),
+        })
+        .bid("MI", 200)
+        .bid("CSK", 220)
+        .bid("MI", 260);
+    s
+}
+
+pub fn presenter() -> Access {
+    Access::Presenter
+}
+
+pub fn team(code: &str) -> Access {
+    Access::Team {
+        team: TeamCode::new(code),
+    }
+}
+
+pub fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+pub fn code(k: KeyCode) -> KeyEvent {
+    KeyEvent::new(k, KeyModifiers::NONE)
+}

@@ -1,0 +1,133 @@
+//! Every role's screen, drawn into a test backend at 80x24 and 200x60, in
+//! the states that matter, compared with reviewed snapshots.
+
+mod common;
+
+use auction_proto::{Access, Command, PlayerId};
+use auction_tui::app::{App, Conn, NetEvent, Tab};
+use common::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| auction_tui::ui::draw(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn roles() -> Vec<(&'static str, &'static str, Access)> {
+    vec![
+        ("presenter", "presenter", presenter()),
+        ("team", "mi", team("MI")),
+        ("admin", "admin", Access::Admin),
+        ("viewer", "viewer", Access::Viewer),
+    ]
+}
+
+fn snap_all(state_name: &str, script: &Script, adjust: impl Fn(&mut App)) {
+    for (role, user, access) in roles() {
+        let mut app = script.app(user, access);
+        adjust(&mut app);
+        for (w, h) in [(80, 24), (200, 60)] {
+            let name = format!("{role}_{state_name}_{w}x{h}");
+            insta::assert_snapshot!(name, render(&app, w, h));
+        }
+    }
+}
+
+#[test]
+fn before_the_start() {
+    snap_all("before_start", &Script::new(), |_| {});
+}
+
+#[test]
+fn a_lot_open_with_bids() {
+    snap_all("lot_with_bids", &lot_with_bids(), |_| {});
+}
+
+#[test]
+fn the_sold_banner() {
+    let mut s = lot_with_bids();
+    s.presenter(Command::Sold);
+    snap_all("sold", &s, |app| {
+        app.now_ms = app.log.back().unwrap().at_ms + 1000
+    });
+}
+
+#[test]
+fn paused() {
+    let mut s = lot_with_bids();
+    s.presenter(Command::Pause);
+    snap_all("paused", &s, |_| {});
+}
+
+#[test]
+fn disconnected() {
+    snap_all("disconnected", &lot_with_bids(), |app| {
+        app.on_net(NetEvent::Disconnected {
+            reason: "connection reset by peer".into(),
+            retry_in_ms: 2000,
+        });
+        assert!(matches!(app.conn, Conn::Disconnected { .. }));
+    });
+}
+
+#[test]
+fn admin_tabs_and_overlays() {
+    let mut s = lot_with_bids();
+    s.presenter(Command::Sold).presenter(Command::Nominate {
+        player: PlayerId(2),
+    });
+    let mut app = s.app("admin", Access::Admin);
+    for tab in [Tab::Players, Tab::Teams, Tab::Log] {
+        app.tab = tab.clone();
+        insta::assert_snapshot!(
+            format!("admin_tab_{}", tab.label().to_lowercase()),
+            render(&app, 120, 30)
+        );
+    }
+    app.tab = Tab::Auction;
+    app.on_key(key('?'));
+    insta::assert_snapshot!("admin_help_overlay", render(&app, 100, 40));
+    app.on_key(key('?'));
+    app.on_key(key('h'));
+    insta::assert_snapshot!("admin_confirm_sold", render(&app, 80, 24));
+}
+
+#[test]
+fn the_login_screen() {
+    let mut app = App::with_login(
+        auction_tui::keymap::Keymap::defaults(),
+        NOW,
+        "ws://127.0.0.1:7878/ws",
+        "mi",
+    );
+    for c in "secret".chars() {
+        app.on_key(key(c));
+    }
+    insta::assert_snapshot!("login", render(&app, 80, 24));
+    app.on_key(code(crossterm::event::KeyCode::Enter));
+    app.on_net(NetEvent::LoginFailed("wrong user name or password".into()));
+    insta::assert_snapshot!("login_failed", render(&app, 80, 24));
+}
+
+#[test]
+fn no_color_draws_the_same_text() {
+    let s = lot_with_bids();
+    let mut app = s.app("presenter", presenter());
+    let coloured = render(&app, 80, 24);
+    app.no_color = true;
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| auction_tui::ui::draw(f, &app)).unwrap();
+    let plain = terminal.backend().to_string();
+    assert_eq!(coloured, plain);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "NO_COLOR but a cell has a colour"
+        );
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+}

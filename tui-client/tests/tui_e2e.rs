@@ -1,0 +1,191 @@
+//! The real `auction-tui` in a real pseudo-terminal (tmux) against the real
+//! server: the presenter's screen shows a team's bid within a second.
+
+#[path = "common/server.rs"]
+mod server;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use server::{ctl, pw, start_server};
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16, command: &str) -> Tmux {
+        let socket = format!("auction-test-{}-{}", std::process::id(), rand_suffix());
+        let session = "screen".to_string();
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                command,
+            ])
+            .status()
+            .expect("tmux must be installed (CI installs it)");
+        assert!(status.success());
+        Tmux { socket, session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "capture-pane",
+                "-p",
+                "-t",
+                &self.session,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Waits until the screen contains `needle`; returns how long it took.
+    fn wait_for(&self, needle: &str, limit: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < limit,
+                "`{needle}` did not appear within {limit:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session", "-t", &self.session])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+#[test]
+fn the_presenter_sees_a_team_bid_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let tui = env!("CARGO_BIN_EXE_auction-tui");
+    let command = format!(
+        "env HOME={} XDG_CONFIG_HOME={}/config AUCTION_PASSWORD={} {tui} --server {} --user presenter",
+        home.path().display(),
+        home.path().display(),
+        pw("presenter"),
+        s.url
+    );
+    let t = Tmux::start(100, 30, &command);
+    t.wait_for("● online", Duration::from_secs(10));
+    t.wait_for("not started", Duration::from_secs(2));
+    t.keys(&["S"]);
+    t.wait_for("running", Duration::from_secs(2));
+    t.keys(&["/"]);
+    t.wait_for("Nominate", Duration::from_secs(2));
+    t.keys(&["Jos Buttler", "Enter"]);
+    t.wait_for("Wicket-keeper · England", Duration::from_secs(2));
+
+    // A team bids from another terminal.
+    let out = ctl(&s.url, "mi", &pw("mi"), &["raise", "MI"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let took = t.wait_for("₹2 Cr  MI", Duration::from_secs(1));
+    eprintln!("the bid reached the presenter's screen in {took:?}");
+
+    // A wrong key does nothing; the hammer asks first, then sells.
+    t.keys(&["h"]);
+    t.wait_for("SOLD Jos Buttler to MI for ₹2 Cr?", Duration::from_secs(2));
+    t.keys(&["y"]);
+    t.wait_for("Jos Buttler to MI for ₹2 Cr", Duration::from_secs(2));
+    // Resize redraws.
+    let _ = Command::new("tmux")
+        .args([
+            "-L",
+            &t.socket,
+            "resize-window",
+            "-t",
+            &t.session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+        ])
+        .status();
+    t.wait_for("Next (", Duration::from_secs(2));
+    // q quits and gives the terminal back.
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while t.alive() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!t.alive(), "auction-tui did not exit on q");
+    // It remembered the server and user for next time.
+    let last = std::fs::read_to_string(home.path().join("config/auction-tui/last.toml")).unwrap();
+    assert!(
+        last.contains("presenter") && last.contains(&s.url),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_wrong_password_is_shown_on_the_login_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let tui = env!("CARGO_BIN_EXE_auction-tui");
+    let command = format!(
+        "env HOME={} XDG_CONFIG_HOME={}/config AUCTION_PASSWORD=wrong {tui} --server {} --user mi",
+        home.path().display(),
+        home.path().display(),
+        s.url
+    );
+    let t = Tmux::start(80, 24, &command);
+    t.wait_for("wrong user name or password", Duration::from_secs(10));
+    // Fix it in the form.
+    t.keys(&[&pw("mi"), "Enter"]);
+    t.wait_for("team MI", Duration::from_secs(5));
+}
