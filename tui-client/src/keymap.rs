@@ -181,7 +181,14 @@ impl Key {
                 break;
             }
         }
-        let code = match rest {
+        // Names are case-insensitive ("F9", "Enter"); a single character is not ("Z").
+        let lower = rest.to_ascii_lowercase();
+        let name = if rest.chars().count() > 1 {
+            lower.as_str()
+        } else {
+            rest
+        };
+        let code = match name {
             "space" => KeyCode::Char(' '),
             "enter" => KeyCode::Enter,
             "esc" => KeyCode::Esc,
