@@ -185,6 +185,11 @@ pub enum ServerMsg {
     PasswordSet {
         user: String,
     },
+    /// To the admin and the presenter: which accounts (other than viewers)
+    /// are connected now. Sent after login and on every change.
+    Presence {
+        online: Vec<String>,
+    },
     /// A protocol-level problem (bad JSON, not logged in, ...). Nothing changed.
     Error {
         code: ErrorCode,

@@ -51,6 +51,8 @@ pub struct App {
     pub limits: Limits,
     pub shutdown: CancellationToken,
     pub clients: AtomicUsize,
+    /// Sessions per account (viewers not counted), for the presence list.
+    pub presence: tokio::sync::watch::Sender<std::collections::BTreeMap<String, u32>>,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
             limits,
             shutdown,
             clients: AtomicUsize::new(0),
+            presence: tokio::sync::watch::Sender::new(Default::default()),
         })
     }
 

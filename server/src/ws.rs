@@ -36,6 +36,60 @@ type Sink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>
 struct LoggedIn {
     session: Session,
     events: broadcast::Receiver<Arc<Published>>,
+    /// Counts this session as online while it lives.
+    _online: Option<Online>,
+}
+
+/// Marks an account online for as long as it is held.
+struct Online {
+    app: Arc<App>,
+    user: String,
+}
+
+impl Online {
+    fn new(app: &Arc<App>, session: &Session) -> Option<Online> {
+        if session.access == Access::Viewer {
+            return None;
+        }
+        app.presence
+            .send_modify(|m| *m.entry(session.user.clone()).or_default() += 1);
+        Some(Online {
+            app: app.clone(),
+            user: session.user.clone(),
+        })
+    }
+}
+
+impl Drop for Online {
+    fn drop(&mut self) {
+        self.app.presence.send_modify(|m| {
+            if let Some(n) = m.get_mut(&self.user) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&self.user);
+                }
+            }
+        });
+    }
+}
+
+fn presence_msg(app: &App) -> Message {
+    text(&ServerMsg::Presence {
+        online: app.presence.borrow().keys().cloned().collect(),
+    })
+}
+
+async fn presence_changed(
+    rx: &mut Option<tokio::sync::watch::Receiver<std::collections::BTreeMap<String, u32>>>,
+) {
+    match rx {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl LoggedIn {
@@ -85,8 +139,20 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     let mut window = (Instant::now(), 0u32);
+    // The room (admin, presenter) follows who is online.
+    let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
     let end = loop {
+        if presence.is_none() && sess.as_ref().is_some_and(|s| s.session.access.runs_room()) {
+            let mut rx = app.presence.subscribe();
+            rx.mark_changed();
+            presence = Some(rx);
+        }
         tokio::select! {
+            () = presence_changed(&mut presence) => {
+                if sink.send(presence_msg(&app)).await.is_err() {
+                    break End::ClientClosed;
+                }
+            }
             () = app.shutdown.cancelled() => break End::Shutdown,
             incoming = stream.next() => {
                 last_heard = Instant::now();
@@ -265,7 +331,12 @@ async fn handle(
                         return Ok(false);
                     };
                     sink.send(text(&welcome(&session, Some(snapshot)))).await?;
-                    *sess = Some(LoggedIn { session, events });
+                    let online = Online::new(app, &session);
+                    *sess = Some(LoggedIn {
+                        session,
+                        events,
+                        _online: online,
+                    });
                 }
                 Err(e @ LoginError::BadCredentials) => {
                     tracing::info!(%peer, "failed login");
@@ -324,9 +395,11 @@ async fn handle(
                 }
             }
             tracing::info!(%peer, user = %session.user, last_seq, "resumed");
+            let online = Online::new(app, &session);
             *sess = Some(LoggedIn {
                 session,
                 events: sub.events,
+                _online: online,
             });
         }
         ClientMsg::Command { id, command } => {

@@ -524,3 +524,36 @@ async fn ten_teams_bidding_the_same_amount_at_once_exactly_one_wins() {
         presenter.cmd(Command::ResetLot).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn the_room_sees_who_is_online() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let mut presenter = connect(&server.url).await;
+    send(&mut presenter, &login_msg("presenter")).await;
+    assert!(matches!(
+        recv(&mut presenter).await,
+        ServerMsg::Welcome { .. }
+    ));
+    async fn presence(ws: &mut Ws) -> Vec<String> {
+        loop {
+            if let ServerMsg::Presence { online } = recv(ws).await {
+                return online;
+            }
+        }
+    }
+    assert_eq!(presence(&mut presenter).await, ["presenter"]);
+    let viewer = Client::login(&server.url, "viewer").await;
+    let mi = Client::login(&server.url, "mi").await;
+    assert_eq!(
+        presence(&mut presenter).await,
+        ["mi", "presenter"],
+        "viewers are not listed"
+    );
+    drop(mi);
+    assert_eq!(presence(&mut presenter).await, ["presenter"]);
+    // Teams and viewers are not sent the list.
+    let mut csk = Client::login(&server.url, "csk").await;
+    assert!(silent(&mut csk.ws, 300).await);
+    drop(viewer);
+}

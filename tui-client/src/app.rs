@@ -53,6 +53,10 @@ pub enum NetEvent {
     LoginFailed(String),
     /// An admin request outside the auction (a password set) succeeded.
     Done(String),
+    /// The accounts connected now (sent to the room only).
+    Presence(Vec<String>),
+    /// Recorded events, for the admin's log.
+    History(Vec<Entry>),
 }
 
 /// What the app asks the outside world to do.
@@ -214,6 +218,8 @@ pub struct App {
     pub keymap: Keymap,
     pub no_color: bool,
     pub quit: bool,
+    /// Accounts online, when the server tells (admin and presenter).
+    pub online: Option<std::collections::BTreeSet<String>>,
     pending: HashMap<String, String>,
     next_id: u64,
     id_prefix: String,
@@ -241,6 +247,7 @@ impl App {
             keymap,
             no_color: false,
             quit: false,
+            online: None,
             pending: HashMap::new(),
             next_id: 0,
             id_prefix: format!("{:08x}", rand::random::<u32>()),
@@ -384,6 +391,8 @@ impl App {
                 }
             },
             NetEvent::Done(text) => self.flash(text, false),
+            NetEvent::Presence(online) => self.online = Some(online.into_iter().collect()),
+            NetEvent::History(entries) => self.merge_history(entries),
         }
     }
 
@@ -447,6 +456,31 @@ impl App {
             self.log.pop_front();
         }
         self.clamp_cursors();
+    }
+
+    /// Puts recorded events before the ones seen live (no duplicates).
+    fn merge_history(&mut self, entries: Vec<Entry>) {
+        let Some(state) = &self.state else { return };
+        let first_live = self.log.front().map_or(u64::MAX, |l| l.seq);
+        let mut lines: VecDeque<LogLine> = entries
+            .iter()
+            .filter(|e| e.seq < first_live)
+            .map(|e| LogLine {
+                seq: e.seq,
+                at_ms: e.at_ms,
+                who: if e.actor.user.is_empty() {
+                    e.actor.access.label()
+                } else {
+                    e.actor.user.clone()
+                },
+                text: describe::event(state, &e.event),
+            })
+            .collect();
+        lines.extend(self.log.drain(..));
+        while lines.len() > LOG_LINES {
+            lines.pop_front();
+        }
+        self.log = lines;
     }
 
     fn clamp_cursors(&mut self) {

@@ -199,10 +199,11 @@ async fn connection(
                     ServerMsg::Welcome { .. } => continue,
                     ServerMsg::Accepted { id, seq } => NetEvent::Accepted { id, seq },
                     ServerMsg::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
-                    ServerMsg::History { .. } => continue,
+                    ServerMsg::History { entries, .. } => NetEvent::History(entries),
                     ServerMsg::Pong { nonce } => NetEvent::Rtt(now_ms().saturating_sub(nonce)),
                     ServerMsg::PasswordSet { user } => NetEvent::Done(format!("password of {user} set; its sessions were logged out")),
                     ServerMsg::Error { code, message } => NetEvent::Error { code, message },
+                    ServerMsg::Presence { online } => NetEvent::Presence(online),
                 };
                 *resume = Some(Resume { token: token.clone(), seq });
                 if events.send(ev).is_err() {

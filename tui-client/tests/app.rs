@@ -306,3 +306,28 @@ fn keymaps_come_from_the_config_and_help_follows_them() {
         "a team sees no presenter keys"
     );
 }
+
+#[test]
+fn the_admin_log_starts_with_the_recorded_past() {
+    let s = lot_with_bids();
+    let mut app = App::new(Keymap::defaults(), NOW);
+    app.on_net(NetEvent::Welcome {
+        user: "admin".into(),
+        access: Access::Admin,
+        snapshot: Some(auction_proto::Snapshot {
+            seq: 4,
+            state: {
+                let mut st = s.start.clone();
+                for e in &s.entries[..4] {
+                    st.apply(&e.event);
+                }
+                st
+            },
+        }),
+    });
+    app.on_net(NetEvent::Event(s.entries[4].clone()));
+    app.on_net(NetEvent::History(s.entries[..5].to_vec()));
+    let seqs: Vec<u64> = app.log.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert!(app.log[0].text.contains("auction started"));
+}

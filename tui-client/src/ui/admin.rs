@@ -141,7 +141,7 @@ pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         })
         .collect();
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Event log (this session) ")),
+        Paragraph::new(lines).block(Block::bordered().title(" Event log ")),
         area,
     );
 }
