@@ -10,5 +10,6 @@ pub mod http;
 pub mod league;
 pub mod run;
 pub mod server;
+pub mod ssh;
 pub mod store;
 pub mod ws;

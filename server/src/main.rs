@@ -31,6 +31,12 @@ struct Cli {
     /// Address for WebSocket and HTTP clients.
     #[arg(long, env = "AUCTION_LISTEN", default_value = "127.0.0.1:7878")]
     listen: String,
+    /// Address for SSH (team owners: `ssh -p 2222 mi@host`).
+    #[arg(long, env = "AUCTION_SSH_LISTEN", default_value = "127.0.0.1:2222")]
+    ssh_listen: String,
+    /// Do not serve SSH.
+    #[arg(long)]
+    no_ssh: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -44,6 +50,21 @@ enum Cmd {
     /// Set an account's password (the server must be stopped). The password
     /// comes from AUCTION_PASSWORD, or is asked for twice on the terminal.
     Passwd { user: String },
+    /// Manage accounts' SSH keys (the server must be stopped).
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Let USER log in over SSH with the public key in KEYFILE (e.g. ~/.ssh/id_ed25519.pub).
+    AddKey { user: String, keyfile: PathBuf },
+    /// List USER's SSH keys.
+    Keys { user: String },
+    /// Remove one of USER's keys by its fingerprint (or a unique start of it).
+    RemoveKey { user: String, fingerprint: String },
 }
 
 fn load_league(path: Option<&PathBuf>) -> anyhow::Result<LeagueConfig> {
@@ -70,12 +91,18 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Passwd { user }) => passwd(&cli.data, cli.league.as_ref(), &user),
+        Some(Cmd::User { cmd }) => user_cmd(&cli.data, cli.league.as_ref(), cmd),
         Some(Cmd::Serve) | None => serve(cli),
     }
 }
 
-fn passwd(data: &std::path::Path, league: Option<&PathBuf>, user: &str) -> anyhow::Result<()> {
+/// Opens the accounts of a stopped server's data directory.
+fn offline_auth(
+    data: &std::path::Path,
+    league: Option<&PathBuf>,
+) -> anyhow::Result<auction_server::auth::Auth> {
     let config = load_league(league)?;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let store = auction_server::store::Store::open(data).with_context(|| {
         format!(
             "cannot open {} (is the server still running?)",
@@ -88,10 +115,51 @@ fn passwd(data: &std::path::Path, league: Option<&PathBuf>, user: &str) -> anyho
     if !generated.is_empty() {
         let path = auction_server::auth::write_credentials(data, &generated)?;
         println!(
-            "generated passwords for the other new accounts: {}",
+            "generated passwords for the new accounts: {}",
             path.display()
         );
     }
+    Ok(auth)
+}
+
+fn user_cmd(data: &std::path::Path, league: Option<&PathBuf>, cmd: UserCmd) -> anyhow::Result<()> {
+    use auction_server::ssh::keys;
+    let auth = offline_auth(data, league)?;
+    let check = |user: &str| -> anyhow::Result<()> {
+        if auth.access(user)?.is_none() {
+            bail!("there is no account `{user}`");
+        }
+        Ok(())
+    };
+    match cmd {
+        UserCmd::AddKey { user, keyfile } => {
+            check(&user)?;
+            let text = std::fs::read_to_string(&keyfile)
+                .with_context(|| format!("cannot read {}", keyfile.display()))?;
+            let fp = keys::add(&auth, &user, &text)?;
+            println!("{user} may now log in over SSH with {fp}");
+        }
+        UserCmd::Keys { user } => {
+            check(&user)?;
+            let list = keys::list(&auth, &user)?;
+            if list.is_empty() {
+                println!("{user} has no SSH keys");
+            }
+            for (fp, alg, comment) in list {
+                println!("{fp}  {alg}  {comment}");
+            }
+        }
+        UserCmd::RemoveKey { user, fingerprint } => {
+            check(&user)?;
+            let fp = keys::remove(&auth, &user, &fingerprint)?;
+            println!("removed {fp} from {user}");
+        }
+    }
+    Ok(())
+}
+
+fn passwd(data: &std::path::Path, league: Option<&PathBuf>, user: &str) -> anyhow::Result<()> {
+    let auth = offline_auth(data, league)?;
     if auth.access(user)?.is_none() {
         bail!("there is no account `{user}`");
     }
@@ -128,6 +196,8 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
             listen: cli.listen.clone(),
             limits: Limits::default(),
             engine: EngineConfig::default(),
+            ssh_listen: (!cli.no_ssh).then(|| cli.ssh_listen.clone()),
+            ssh_limits: Default::default(),
         };
         let running = start(opts, |var| std::env::var(var).ok()).await?;
         let addr = running.addr;
@@ -142,6 +212,9 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         if let Some(path) = &running.credentials {
             let users: Vec<&str> = running.generated.iter().map(|(u, _)| u.as_str()).collect();
             println!("generated passwords for {} written to {} (mode 0600)", users.join(", "), path.display());
+        }
+        if let Some((ssh_addr, fingerprint)) = &running.ssh {
+            println!("ssh on {ssh_addr} (host key {fingerprint}): ssh -p {} mi@{}", ssh_addr.port(), ssh_addr.ip());
         }
         println!("connect: auction-tui --server ws://{addr}/ws --user presenter");
         println!("stop with Ctrl-C");

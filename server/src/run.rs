@@ -20,6 +20,9 @@ pub struct Options {
     pub listen: String,
     pub limits: Limits,
     pub engine: EngineConfig,
+    /// Where to serve SSH; `None` turns it off.
+    pub ssh_listen: Option<String>,
+    pub ssh_limits: crate::ssh::SshLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Ssh(#[from] crate::ssh::SshError),
 }
 
 /// A server that is up and serving.
@@ -53,6 +58,10 @@ pub struct Running {
     pub league_mismatch: bool,
     pub engine: EngineHandle,
     pub auth: Arc<Auth>,
+    /// The SSH address and the host key's fingerprint, when SSH is on.
+    pub ssh: Option<(SocketAddr, String)>,
+    /// Bytes sent to SSH sessions (for benchmarks).
+    pub ssh_counters: Arc<crate::ssh::output::Counters>,
     shutdown: CancellationToken,
     serving: JoinHandle<()>,
     engine_task: JoinHandle<Result<(), StoreError>>,
@@ -104,6 +113,28 @@ pub async fn start(
         opts.limits.clone(),
         shutdown.clone(),
     );
+    let ssh_counters = Arc::new(crate::ssh::output::Counters::default());
+    let ssh = match &opts.ssh_listen {
+        Some(ssh_listen) => {
+            let key = crate::ssh::host_key(&opts.data_dir)?;
+            let fingerprint = crate::ssh::fingerprint(&key);
+            let listen_err = |source| StartError::Listen {
+                addr: ssh_listen.clone(),
+                source,
+            };
+            let ssh_listener = TcpListener::bind(ssh_listen).await.map_err(listen_err)?;
+            let ssh_addr = ssh_listener.local_addr().map_err(listen_err)?;
+            tokio::spawn(crate::ssh::serve(
+                ssh_listener,
+                app.clone(),
+                key,
+                opts.ssh_limits.clone(),
+                Some(ssh_counters.clone()),
+            ));
+            Some((ssh_addr, fingerprint))
+        }
+        None => None,
+    };
     let serving = tokio::spawn(crate::server::serve(listener, app));
     Ok(Running {
         addr,
@@ -114,6 +145,8 @@ pub async fn start(
         league_mismatch,
         engine,
         auth,
+        ssh,
+        ssh_counters,
         shutdown,
         serving,
         engine_task,

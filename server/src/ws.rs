@@ -41,13 +41,13 @@ struct LoggedIn {
 }
 
 /// Marks an account online for as long as it is held.
-struct Online {
+pub(crate) struct Online {
     app: Arc<App>,
     user: String,
 }
 
 impl Online {
-    fn new(app: &Arc<App>, session: &Session) -> Option<Online> {
+    pub(crate) fn new(app: &Arc<App>, session: &Session) -> Option<Online> {
         if session.access == Access::Viewer {
             return None;
         }

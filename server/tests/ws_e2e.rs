@@ -130,7 +130,8 @@ async fn rejections_go_to_the_sender_only_and_change_nothing() {
 async fn bad_input_gets_an_error_or_a_close_and_others_keep_going() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
-    let mut watcher = Client::login(&server.url, "presenter").await;
+    // A viewer: it gets no presence updates, so any message would be a leak.
+    let mut watcher = Client::login(&server.url, "viewer").await;
 
     let mut ws = connect(&server.url).await;
     // Not JSON; an unknown type; a command before login; binary.
@@ -256,7 +257,9 @@ async fn bad_input_gets_an_error_or_a_close_and_others_keep_going() {
 
     // Nobody else noticed, and the server serves on.
     assert!(silent(&mut watcher.ws, 200).await);
-    assert_eq!(watcher.cmd(Command::Start { seed: Some(1) }).await, Ok(1));
+    let mut presenter = Client::login(&server.url, "presenter").await;
+    assert_eq!(presenter.cmd(Command::Start { seed: Some(1) }).await, Ok(1));
+    assert_eq!(watcher.next_event().await.seq, 1);
     let (status, _) = http_get(&server.addr, "/nope").await;
     assert!(status.contains("404"), "{status}");
 }

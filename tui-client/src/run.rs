@@ -18,6 +18,8 @@ use crate::session::{Login, Outgoing};
 pub enum Input {
     Key(KeyEvent),
     Resize(u16, u16),
+    /// Output was dropped on the way (a slow SSH client): repaint everything.
+    Redraw,
     /// The terminal went away.
     Closed,
 }
@@ -84,6 +86,7 @@ pub async fn run<B: Backend>(
                     match inp {
                         Input::Closed => return Ok(succeeded),
                         Input::Resize(w, h) => terminal.resize(Rect::new(0, 0, w, h))?,
+                        Input::Redraw => terminal.clear()?,
                         Input::Key(key) => {
                             for effect in app.on_key(key) {
                                 match effect {

@@ -3,105 +3,14 @@
 
 #[path = "common/server.rs"]
 mod server;
+#[path = "common/tmux.rs"]
+mod tmux;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use server::{ctl, pw, start_server};
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16, command: &str) -> Tmux {
-        let socket = format!("auction-test-{}-{}", std::process::id(), rand_suffix());
-        let session = "screen".to_string();
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                command,
-            ])
-            .status()
-            .expect("tmux must be installed (CI installs it)");
-        assert!(status.success());
-        Tmux { socket, session }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "capture-pane",
-                "-p",
-                "-t",
-                &self.session,
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    /// Waits until the screen contains `needle`; returns how long it took.
-    fn wait_for(&self, needle: &str, limit: Duration) -> Duration {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < limit,
-                "`{needle}` did not appear within {limit:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session", "-t", &self.session])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-}
+use tmux::Tmux;
 
 #[test]
 fn the_presenter_sees_a_team_bid_within_a_second() {

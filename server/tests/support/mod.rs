@@ -42,6 +42,8 @@ pub struct ServerProc {
     pub addr: String,
     pub data: PathBuf,
     pub stdout: Vec<String>,
+    /// The SSH address, if SSH is on.
+    pub ssh: Option<String>,
 }
 
 impl ServerProc {
@@ -51,14 +53,21 @@ impl ServerProc {
 
     pub fn start_with(data: &Path, extra: &[&str]) -> ServerProc {
         let mut cmd = Process::new(env!("CARGO_BIN_EXE_auction-server"));
-        cmd.args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env(
-                "AUCTION_LOG",
-                std::env::var("AUCTION_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--ssh-listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env(
+            "AUCTION_LOG",
+            std::env::var("AUCTION_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         for user in ACCOUNTS {
             if user != "viewer" {
                 cmd.env(
@@ -70,6 +79,7 @@ impl ServerProc {
         let mut child = cmd.spawn().expect("start auction-server");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut stdout = Vec::new();
+        let mut ssh = None;
         let addr = loop {
             let line = lines
                 .next()
@@ -80,6 +90,17 @@ impl ServerProc {
                 break rest.split('/').next().unwrap().to_string();
             }
         };
+        // The SSH line follows the data line.
+        for _ in 0..4 {
+            let Some(Ok(line)) = lines.next() else { break };
+            stdout.push(line.clone());
+            if let Some(rest) = line.strip_prefix("ssh on ") {
+                ssh = rest.split(' ').next().map(str::to_string);
+            }
+            if line.starts_with("connect:") {
+                break;
+            }
+        }
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         ServerProc {
@@ -88,6 +109,7 @@ impl ServerProc {
             addr,
             data: data.to_path_buf(),
             stdout,
+            ssh,
         }
     }
 

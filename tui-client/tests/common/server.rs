@@ -45,9 +45,15 @@ pub fn pw(user: &str) -> String {
 /// Starts a server on `listen` (`127.0.0.1:0` for any free port).
 pub fn start_server_on(data: &Path, listen: &str) -> Server {
     let mut cmd = Command::new(server_bin());
-    cmd.args(["--data", data.to_str().unwrap(), "--listen", listen])
-        .env("AUCTION_LOG", "warn")
-        .stdout(Stdio::piped());
+    cmd.args([
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        listen,
+        "--no-ssh",
+    ])
+    .env("AUCTION_LOG", "warn")
+    .stdout(Stdio::piped());
     for user in ["admin", "presenter", "mi", "csk"] {
         cmd.env(
             format!("AUCTION_PASSWORD_{}", user.to_uppercase()),

@@ -1,0 +1,569 @@
+//! Team owners bid over SSH: `ssh -p 2222 mi@host` opens the team screen.
+//!
+//! The russh handler only authenticates and forwards: bytes go to one
+//! decoder per session, sizes and window changes become resizes. One task per
+//! session owns its terminal and its app and runs the same event loop and
+//! screens as `auction-tui`, against the engine in-process.
+
+pub mod backend;
+pub mod input;
+pub mod keys;
+pub mod link;
+pub mod output;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auction_tui::app::App as TuiApp;
+use auction_tui::keymap::Keymap;
+use auction_tui::run::{Connector, Input};
+use auction_tui::session::Login;
+use crossterm::{cursor, execute, terminal as term};
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::ssh_key::private::Ed25519Keypair;
+use russh::keys::{HashAlg, PrivateKey};
+use russh::server::{Auth, ChannelOpenHandle, Msg, Session as SshSession};
+use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::auth::{LoginError, Session, canonical_user};
+use crate::server::App;
+use output::{ChannelWriter, Counters};
+
+const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
+/// A lone ESC is the Esc key if nothing follows within this.
+const ESC_PAUSE: Duration = Duration::from_millis(30);
+/// How often a session checks that its login is still valid.
+const REVALIDATE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("cannot read or write the SSH host key {path}: {source}")]
+    HostKeyIo {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the SSH host key {path} is not a valid OpenSSH private key: {message}")]
+    HostKey { path: String, message: String },
+}
+
+/// SSH settings.
+#[derive(Clone, Debug)]
+pub struct SshLimits {
+    pub max_sessions: usize,
+    pub idle_timeout: Duration,
+}
+
+impl Default for SshLimits {
+    fn default() -> Self {
+        SshLimits {
+            max_sessions: 500,
+            idle_timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Loads the host key from the data directory, creating it on first start.
+pub fn host_key(data_dir: &Path) -> Result<PrivateKey, SshError> {
+    let path = data_dir.join(HOST_KEY_FILE);
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => PrivateKey::from_openssh(text.as_bytes()).map_err(|e| SshError::HostKey {
+            path: shown,
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = PrivateKey::from(Ed25519Keypair::from_seed(&rand::random()));
+            let text = key
+                .to_openssh(LineEnding::LF)
+                .map_err(|e| SshError::HostKey {
+                    path: shown.clone(),
+                    message: e.to_string(),
+                })?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let io = |source| SshError::HostKeyIo {
+                path: shown.clone(),
+                source,
+            };
+            let mut file = options.open(&path).map_err(io)?;
+            std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            Ok(key)
+        }
+        Err(source) => Err(SshError::HostKeyIo {
+            path: shown,
+            source,
+        }),
+    }
+}
+
+/// `SHA256:...`, as `ssh` shows it.
+pub fn fingerprint(key: &PrivateKey) -> String {
+    key.public_key().fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// Serves SSH on `listener` until `shutdown` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    key: PrivateKey,
+    limits: SshLimits,
+    counters: Option<Arc<Counters>>,
+) {
+    let config = russh::server::Config {
+        keys: vec![key],
+        methods: MethodSet::from(
+            &[
+                MethodKind::PublicKey,
+                MethodKind::Password,
+                MethodKind::None,
+            ][..],
+        ),
+        inactivity_timeout: Some(limits.idle_timeout),
+        keepalive_interval: Some(Duration::from_secs(30)),
+        auth_rejection_time: Duration::from_secs(1),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        max_auth_attempts: 6,
+        nodelay: true,
+        ..Default::default()
+    };
+    let shutdown = app.shutdown.clone();
+    let mut server = SshServer {
+        app,
+        sessions: Arc::new(Semaphore::new(limits.max_sessions)),
+        counters,
+    };
+    let running = russh::server::Server::run_on_socket(&mut server, Arc::new(config), &listener);
+    let handle = running.handle();
+    tokio::select! {
+        r = running => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "the SSH server stopped");
+            }
+        }
+        () = shutdown.cancelled() => {
+            handle.shutdown("the auction server is shutting down".into());
+        }
+    }
+}
+
+struct SshServer {
+    app: Arc<App>,
+    sessions: Arc<Semaphore>,
+    counters: Option<Arc<Counters>>,
+}
+
+impl russh::server::Server for SshServer {
+    type Handler = Connection;
+
+    fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
+        Connection {
+            app: self.app.clone(),
+            peer,
+            sessions: self.sessions.clone(),
+            counters: self.counters.clone().unwrap_or_default(),
+            session: None,
+            channel: None,
+            size: (80, 24),
+            input: None,
+        }
+    }
+}
+
+/// One SSH connection. Authenticates, then forwards to its session task.
+pub struct Connection {
+    app: Arc<App>,
+    peer: Option<SocketAddr>,
+    sessions: Arc<Semaphore>,
+    counters: Arc<Counters>,
+    session: Option<Session>,
+    channel: Option<(ChannelId, tokio::sync::OwnedSemaphorePermit)>,
+    size: (u16, u16),
+    input: Option<mpsc::Sender<SshIn>>,
+}
+
+/// What the handler forwards to a session.
+enum SshIn {
+    Bytes(Vec<u8>),
+    Resize(u16, u16),
+    Closed,
+}
+
+fn clamp(v: u32) -> u16 {
+    v.clamp(1, 1000) as u16
+}
+
+impl Connection {
+    fn ip(&self) -> std::net::IpAddr {
+        self.peer
+            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.ip())
+    }
+
+    fn key_allowed(&self, user: &str, offered: &russh::keys::PublicKey) -> bool {
+        self.app
+            .auth
+            .keys(user)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|line| russh::keys::PublicKey::from_openssh(line).ok())
+            .any(|k| k.key_data() == offered.key_data())
+    }
+
+    fn accept_as(&mut self, user: &str) -> Auth {
+        match self.app.auth.open_session(user) {
+            Ok(s) => {
+                tracing::info!(peer = ?self.peer, user = %s.user, "ssh login");
+                self.session = Some(s);
+                Auth::Accept
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not open a session");
+                Auth::reject()
+            }
+        }
+    }
+}
+
+impl russh::server::Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        let user = canonical_user(user);
+        if user == "viewer" && self.app.auth.is_open(&user) {
+            return Ok(self.accept_as(&user));
+        }
+        Ok(Auth::reject())
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let auth = self.app.auth.clone();
+        let (user, password, ip) = (user.to_string(), password.to_string(), self.ip());
+        match tokio::task::spawn_blocking(move || auth.login(&user, &password, ip)).await {
+            Ok(Ok(s)) => {
+                tracing::info!(peer = ?self.peer, user = %s.user, "ssh login");
+                self.session = Some(s);
+                Ok(Auth::Accept)
+            }
+            Ok(Err(LoginError::Throttled(_))) | Ok(Err(LoginError::BadCredentials)) | Err(_) => {
+                Ok(Auth::reject())
+            }
+        }
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: russh::server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(
+            if self.key_allowed(&canonical_user(user), offer.public_key) {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let user = canonical_user(user);
+        if self.key_allowed(&user, key.public_key) {
+            return Ok(self.accept_as(&user));
+        }
+        Ok(Auth::reject())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        if self.channel.is_some() || self.session.is_none() {
+            reply
+                .reject(ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        }
+        match self.sessions.clone().try_acquire_owned() {
+            Ok(permit) => {
+                self.channel = Some((channel.id(), permit));
+                reply.accept().await;
+            }
+            Err(_) => {
+                tracing::warn!(peer = ?self.peer, "SSH session limit reached");
+                reply.reject(ChannelOpenFailure::ResourceShortage).await;
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        cols: u32,
+        rows: u32,
+        _pix_w: u32,
+        _pix_h: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        self.size = (clamp(cols), clamp(rows));
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _data: &[u8],
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        // Only the interactive screen is offered.
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        let (Some(auth_session), Some((id, _))) = (self.session.clone(), self.channel.as_ref())
+        else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        if *id != channel || self.input.is_some() {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        session.channel_success(channel)?;
+        let (tx, rx) = mpsc::channel(256);
+        self.input = Some(tx);
+        tokio::spawn(run_session(
+            self.app.clone(),
+            auth_session,
+            session.handle(),
+            channel,
+            self.size,
+            rx,
+            self.counters.clone(),
+        ));
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        _channel: ChannelId,
+        data: &[u8],
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = &self.input {
+            // A client pasting faster than we decode loses keys, never memory.
+            let _ = tx.try_send(SshIn::Bytes(data.to_vec()));
+        }
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        _channel: ChannelId,
+        cols: u32,
+        rows: u32,
+        _pix_w: u32,
+        _pix_h: u32,
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        self.size = (clamp(cols), clamp(rows));
+        if let Some(tx) = &self.input {
+            let _ = tx.send(SshIn::Resize(self.size.0, self.size.1)).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = &self.input {
+            let _ = tx.send(SshIn::Closed).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.input.take() {
+            let _ = tx.send(SshIn::Closed).await;
+        }
+        self.channel = None;
+        Ok(())
+    }
+}
+
+/// Turns forwarded bytes into inputs for the event loop.
+async fn decode(mut rx: mpsc::Receiver<SshIn>, tx: mpsc::Sender<Input>, size: backend::SharedSize) {
+    let mut decoder = input::Decoder::default();
+    loop {
+        let msg = if decoder.pending() {
+            match tokio::time::timeout(ESC_PAUSE, rx.recv()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    if let Some(k) = decoder.flush()
+                        && tx.send(Input::Key(k)).await.is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let inputs = match msg {
+            Some(SshIn::Bytes(b)) => decoder.feed(&b).into_iter().map(Input::Key).collect(),
+            Some(SshIn::Resize(w, h)) => {
+                // The backend must know the new size before the terminal resizes.
+                size.set(w, h);
+                vec![Input::Resize(w, h)]
+            }
+            Some(SshIn::Closed) | None => vec![Input::Closed],
+        };
+        for i in inputs {
+            let closed = matches!(i, Input::Closed);
+            if tx.send(i).await.is_err() || closed {
+                return;
+            }
+        }
+    }
+}
+
+/// One session: owns the terminal and the app until the owner leaves.
+async fn run_session(
+    app: Arc<App>,
+    session: Session,
+    handle: russh::server::Handle,
+    channel: ChannelId,
+    size: (u16, u16),
+    bytes: mpsc::Receiver<SshIn>,
+    counters: Arc<Counters>,
+) {
+    let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(output::QUEUE);
+    let (input_tx, input_rx) = mpsc::channel::<Input>(256);
+    let shared_size = backend::SharedSize::new(size.0, size.1);
+    tokio::spawn(decode(bytes, input_tx.clone(), shared_size.clone()));
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer_handle = handle.clone();
+    let writer = tokio::spawn(output::send_chunks(
+        out_rx,
+        lost.clone(),
+        input_tx.clone(),
+        async move |chunk| writer_handle.data(channel, chunk).await.is_ok(),
+    ));
+    // Close the session when its login stops being valid (password changed, logged out).
+    let watch = {
+        let (auth, token, tx) = (app.auth.clone(), session.token.clone(), input_tx.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REVALIDATE).await;
+                if !auth.is_valid(&token) {
+                    let _ = tx.send(Input::Closed).await;
+                    return;
+                }
+            }
+        })
+    };
+    let _online = crate::ws::Online::new(&app, &session);
+    let mut out = ChannelWriter::new(out_tx, lost, counters);
+    let _ = execute!(
+        out,
+        term::EnterAlternateScreen,
+        cursor::Hide,
+        term::Clear(term::ClearType::All)
+    );
+    let options = TerminalOptions {
+        viewport: Viewport::Fixed(Rect::new(0, 0, size.0, size.1)),
+    };
+    let result =
+        match Terminal::with_options(backend::RemoteBackend::new(out, shared_size), options) {
+            Ok(mut terminal) => {
+                let mut tui = TuiApp::new(Keymap::defaults(), auction_tui::run::now_ms());
+                let (link_app, link_session) = (app.clone(), session.clone());
+                let connector: Connector = Box::new(move |_login: Login| {
+                    link::in_process(link_app.clone(), link_session.clone())
+                });
+                let login = Login {
+                    server: "ssh".into(),
+                    user: session.user.clone(),
+                    password: String::new(),
+                };
+                let r = auction_tui::run::run(
+                    &mut terminal,
+                    &mut tui,
+                    input_rx,
+                    Some(login),
+                    connector,
+                )
+                .await
+                .map(|_| ());
+                // Give the owner's terminal back as it was.
+                let out = terminal.backend_mut();
+                let _ = execute!(out, cursor::Show, term::LeaveAlternateScreen);
+                r
+            }
+            Err(e) => Err(e),
+        };
+    watch.abort();
+    drop(input_tx);
+    if let Err(e) = result {
+        tracing::debug!(user = %session.user, error = %e, "ssh session ended with an error");
+    }
+    // Let the last bytes go out, then say goodbye.
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    let _ = handle.exit_status_request(channel, 0).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+    tracing::info!(user = %session.user, "ssh session closed");
+}

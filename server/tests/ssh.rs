@@ -1,0 +1,337 @@
+//! Team owners over SSH, with a russh client against an in-process server:
+//! the team screen arrives, the bid key bids, and a team cannot bid for
+//! anyone else whatever bytes it sends.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auction_proto::{Command, Event, PlayerId, TeamCode};
+use auction_server::engine::EngineConfig;
+use auction_server::run::{Options, Running, start};
+use auction_server::server::Limits;
+use russh::ChannelMsg;
+use russh::client;
+use support::password;
+
+struct AcceptAnyHost;
+
+impl client::Handler for AcceptAnyHost {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap()
+}
+
+async fn server(dir: &std::path::Path) -> Running {
+    let opts = Options {
+        data_dir: dir.to_path_buf(),
+        league: auction_server::league::bundled(),
+        listen: "127.0.0.1:0".into(),
+        limits: Limits::default(),
+        engine: EngineConfig::default(),
+        ssh_listen: Some("127.0.0.1:0".into()),
+        ssh_limits: Default::default(),
+    };
+    start(opts, |var| {
+        let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();
+        (user != "viewer").then(|| password(&user))
+    })
+    .await
+    .unwrap()
+}
+
+/// A pty session: what the owner's terminal would show, kept up to date.
+struct Screen {
+    channel: russh::Channel<client::Msg>,
+    parser: vt100::Parser,
+    _handle: client::Handle<AcceptAnyHost>,
+    closed: bool,
+}
+
+impl Screen {
+    async fn open(
+        addr: std::net::SocketAddr,
+        user: &str,
+        pw: Option<&str>,
+        cols: u16,
+        rows: u16,
+    ) -> Screen {
+        let config = Arc::new(client::Config::default());
+        let mut handle = client::connect(config, addr, AcceptAnyHost).await.unwrap();
+        let ok = match pw {
+            Some(pw) => handle
+                .authenticate_password(user, pw)
+                .await
+                .unwrap()
+                .success(),
+            None => handle.authenticate_none(user).await.unwrap().success(),
+        };
+        assert!(ok, "ssh login as {user} refused");
+        let channel = handle.channel_open_session().await.unwrap();
+        channel
+            .request_pty(true, "xterm-256color", cols.into(), rows.into(), 0, 0, &[])
+            .await
+            .unwrap();
+        channel.request_shell(true).await.unwrap();
+        Screen {
+            channel,
+            parser: vt100::Parser::new(nz(rows), nz(cols), 0),
+            _handle: handle,
+            closed: false,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    /// Reads output until the screen shows `needle` (5 s at most).
+    async fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.text().contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.channel.wait()).await {
+                Ok(Some(ChannelMsg::Data { data })) => self.parser.process(&data),
+                Ok(Some(ChannelMsg::Close | ChannelMsg::Eof)) | Ok(None) => {
+                    self.closed = true;
+                    panic!(
+                        "closed while waiting for `{needle}`; screen:\n{}",
+                        self.text()
+                    );
+                }
+                Ok(Some(_)) => {}
+                Err(_) => panic!("`{needle}` did not appear; screen:\n{}", self.text()),
+            }
+        }
+    }
+
+    /// Reads whatever arrives within `ms` milliseconds of quiet.
+    async fn drain(&mut self, ms: u64) {
+        while let Ok(Some(msg)) =
+            tokio::time::timeout(Duration::from_millis(ms), self.channel.wait()).await
+        {
+            if let ChannelMsg::Data { data } = msg {
+                self.parser.process(&data);
+            }
+        }
+    }
+
+    async fn send(&self, bytes: &[u8]) {
+        self.channel.data_bytes(bytes.to_vec()).await.unwrap();
+    }
+
+    /// Reads until the channel closes; returns the exit status.
+    async fn until_closed(&mut self) -> Option<u32> {
+        let mut status = None;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.channel.wait()).await {
+                Ok(Some(ChannelMsg::Data { data })) => self.parser.process(&data),
+                Ok(Some(ChannelMsg::ExitStatus { exit_status })) => status = Some(exit_status),
+                Ok(Some(ChannelMsg::Close)) | Ok(None) => return status,
+                Ok(Some(_)) => {}
+                Err(_) => panic!("the session did not end"),
+            }
+        }
+    }
+}
+
+async fn start_lot(running: &Running, player: u32) {
+    let presenter = auction_proto::Actor::new("presenter", auction_proto::Access::Presenter);
+    running
+        .engine
+        .submit(presenter.clone(), None, Command::Start { seed: Some(1) })
+        .await
+        .unwrap();
+    running
+        .engine
+        .submit(
+            presenter,
+            None,
+            Command::Nominate {
+                player: PlayerId(player),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_bids_over_ssh() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    start_lot(&running, 61).await;
+
+    let mut mi = Screen::open(addr, "mi", Some(&password("mi")), 100, 30).await;
+    mi.wait_for("team MI").await;
+    mi.wait_for("Ashutosh Sharma").await;
+    mi.send(b" ").await; // the bid key
+    mi.wait_for("YOU LEAD").await;
+    let snap = running.engine.snapshot().await.unwrap();
+    let bid = snap.state.leader().unwrap();
+    assert_eq!((bid.team.as_str(), bid.amount.0), ("MI", 30));
+
+    // Arrow keys split across packets still work: esc [ then C.
+    let mut viewer = Screen::open(addr, "view", None, 80, 24).await;
+    viewer.wait_for("Purse left").await;
+
+    // A resize redraws at the new size.
+    mi.channel.window_change(60, 20, 0, 0).await.unwrap();
+    mi.parser.screen_mut().set_size(nz(20), nz(60));
+    mi.drain(300).await;
+    let lines: Vec<String> = mi.text().lines().map(str::to_string).collect();
+    assert!(
+        lines[0].starts_with("IPL 2026") && lines[0].contains("online"),
+        "not redrawn at 60 columns:\n{}",
+        mi.text()
+    );
+    assert!(lines.iter().all(|l| l.chars().count() <= 60));
+    assert!(mi.text().contains("bid ₹35 L"), "{}", mi.text());
+
+    // q leaves cleanly with exit status 0.
+    mi.send(b"q").await;
+    assert_eq!(mi.until_closed().await, Some(0));
+    let text = mi.text();
+    assert!(
+        !mi.parser.screen().alternate_screen(),
+        "the owner's terminal was left in the alternate screen:\n{text}"
+    );
+    assert!(
+        !mi.parser.screen().hide_cursor(),
+        "the cursor was left hidden"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_over_ssh_cannot_bid_for_another_whatever_it_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    start_lot(&running, 61).await;
+    let mut mi = Screen::open(addr, "mi", Some(&password("mi")), 100, 30).await;
+    mi.wait_for("Ashutosh Sharma").await;
+    // Random bytes: letters, digits, escapes, control keys, enter. Quit keys
+    // (q, ctrl-c) are left out so the session lives through it.
+    let mut x: u64 = 0xDEADBEEF;
+    let alphabet: Vec<u8> = (0x20u8..0x7f)
+        .filter(|b| *b != b'q')
+        .chain([0x1b, b'\r', 0x7f, b'\t', 0x01, 0x02, b'['])
+        .collect();
+    for _ in 0..60 {
+        let mut chunk = Vec::new();
+        for _ in 0..20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.push(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        mi.send(&chunk).await;
+        // Close whatever dialog the noise opened, then the bid key.
+        mi.send(b"\x1b").await;
+        mi.drain(40).await;
+        mi.send(b" ").await;
+    }
+    mi.drain(200).await;
+    // Whatever happened, every bid in the log is MI's own.
+    let history = running.engine.history(0, 10_000).await.unwrap();
+    let mut bids = 0;
+    for e in &history {
+        if let Event::BidPlaced { team, .. } = &e.event {
+            assert_eq!(
+                team,
+                &TeamCode::new("MI"),
+                "a bid for {team} came from mi's SSH session"
+            );
+            bids += 1;
+        }
+        if e.seq > 2 {
+            assert_eq!(e.actor.user, "mi");
+            assert!(
+                matches!(e.event, Event::BidPlaced { .. }),
+                "mi's session did {:?}",
+                e.event
+            );
+        }
+    }
+    assert!(bids >= 1, "the fuzz never bid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_or_unknown_account_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    let config = Arc::new(client::Config::default());
+    let mut handle = client::connect(config.clone(), addr, AcceptAnyHost)
+        .await
+        .unwrap();
+    assert!(
+        !handle
+            .authenticate_password("mi", "wrong")
+            .await
+            .unwrap()
+            .success()
+    );
+    let mut handle = client::connect(config.clone(), addr, AcceptAnyHost)
+        .await
+        .unwrap();
+    assert!(
+        !handle
+            .authenticate_password("nobody", "x")
+            .await
+            .unwrap()
+            .success()
+    );
+    let mut handle = client::connect(config, addr, AcceptAnyHost).await.unwrap();
+    assert!(
+        !handle.authenticate_none("mi").await.unwrap().success(),
+        "only the open viewer needs no password"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_reads_late_still_ends_up_with_the_right_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    start_lot(&running, 2).await; // Shreyas Iyer, 2 Cr
+    let mut mi = Screen::open(addr, "mi", Some(&password("mi")), 120, 40).await;
+    mi.wait_for("Shreyas Iyer").await;
+    // A burst of bids while the owner's connection is not read.
+    let presenter = auction_proto::Actor::new("presenter", auction_proto::Access::Presenter);
+    for i in 0..300 {
+        let team = TeamCode::new(if i % 2 == 0 { "CSK" } else { "RCB" });
+        running
+            .engine
+            .submit(presenter.clone(), None, Command::Raise { team })
+            .await
+            .unwrap();
+    }
+    let last = running
+        .engine
+        .snapshot()
+        .await
+        .unwrap()
+        .state
+        .leader()
+        .unwrap()
+        .amount;
+    mi.wait_for(&last.to_string()).await;
+    let sent = running
+        .ssh_counters
+        .bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent > 0);
+}
