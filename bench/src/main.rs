@@ -4,6 +4,9 @@
 //! - `durable`: commands per second through the engine task with sled and
 //!   group commit, from many concurrent submitters.
 
+mod proc;
+mod ssh;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -34,6 +37,16 @@ enum Bench {
         /// Concurrent submitters (clients).
         #[arg(long, default_value_t = 64)]
         clients: u64,
+    },
+    /// SSH sessions against the release server: memory, bytes per bid.
+    Ssh {
+        #[arg(long, default_value_t = 100)]
+        sessions: usize,
+        #[arg(long, default_value_t = 20)]
+        bids: usize,
+        /// How many of the sessions are team owners (password login); the rest are big screens.
+        #[arg(long, default_value_t = 10)]
+        owners: usize,
     },
 }
 
@@ -186,5 +199,13 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(durable(commands, clients)),
+        Bench::Ssh {
+            sessions,
+            bids,
+            owners,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(ssh::run(sessions, bids, owners)),
     }
 }

@@ -303,22 +303,24 @@ impl App {
 
     /// Advances the clock; true if something on screen depends on it.
     pub fn tick(&mut self, now_ms: u64) -> bool {
+        // A clock that was running needs one more draw, to show 0:00.
+        let was_running = self.clock_running();
         self.now_ms = now_ms;
         if self.banner.as_ref().is_some_and(|b| b.until_ms <= now_ms) {
             self.banner = None;
             return true;
         }
-        self.clock_running() || self.banner.is_some()
+        was_running || self.banner.is_some()
     }
 
-    /// A lot clock is counting down.
+    /// A lot clock is counting down (and has not reached zero).
     pub fn clock_running(&self) -> bool {
         self.state.as_ref().is_some_and(|s| {
             s.phase == Phase::Running
-                && s.lot
-                    .as_ref()
-                    .and_then(|l| l.timer)
-                    .is_some_and(|t| matches!(t, auction_proto::Timer::Running { .. }))
+                && s.lot.as_ref().and_then(|l| l.timer).is_some_and(|t| {
+                    matches!(t, auction_proto::Timer::Running { .. })
+                        && t.remaining_ms(self.now_ms) > 0
+                })
         })
     }
 

@@ -331,3 +331,19 @@ fn the_admin_log_starts_with_the_recorded_past() {
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
     assert!(app.log[0].text.contains("auction started"));
 }
+
+#[test]
+fn the_clock_stops_asking_for_redraws_at_zero() {
+    let s = lot_with_bids();
+    let mut app = s.app("presenter", presenter());
+    let deadline = match s.state.lot.as_ref().unwrap().timer {
+        Some(auction_proto::Timer::Running { deadline_ms }) => deadline_ms,
+        other => panic!("{other:?}"),
+    };
+    assert!(app.tick(deadline - 1500), "a running clock redraws");
+    assert!(app.tick(deadline), "one last redraw shows 0:00");
+    assert!(
+        !app.tick(deadline + 1000),
+        "then nothing changes: no redraws"
+    );
+}

@@ -1,0 +1,124 @@
+//! The release `auction-server` as a separate process, and what it costs.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, bail};
+
+pub struct ServerProcess {
+    child: Child,
+    pub pid: u32,
+    pub ws_url: String,
+    pub ssh_addr: Option<String>,
+    _data: tempfile::TempDir,
+}
+
+pub fn password(user: &str) -> String {
+    format!("{user}-bench-password")
+}
+
+/// The server binary next to this one (same profile).
+fn server_bin() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let bin = me.with_file_name("auction-server");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p auction-server`",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+impl ServerProcess {
+    pub fn start(ssh: bool) -> anyhow::Result<ServerProcess> {
+        let data = tempfile::tempdir()?;
+        let mut cmd = Command::new(server_bin()?);
+        cmd.arg("--data")
+            .arg(data.path())
+            .args(["--listen", "127.0.0.1:0"]);
+        if ssh {
+            cmd.args(["--ssh-listen", "127.0.0.1:0"]);
+        } else {
+            cmd.arg("--no-ssh");
+        }
+        cmd.env("AUCTION_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for user in [
+            "admin",
+            "presenter",
+            "csk",
+            "mi",
+            "rcb",
+            "kkr",
+            "dc",
+            "rr",
+            "pbks",
+            "srh",
+            "gt",
+            "lsg",
+        ] {
+            cmd.env(
+                format!("AUCTION_PASSWORD_{}", user.to_uppercase()),
+                password(user),
+            );
+        }
+        let mut child = cmd.spawn().context("start auction-server")?;
+        let pid = child.id();
+        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+        let (mut ws_url, mut ssh_addr) = (None, None);
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                ws_url = rest.split(' ').next().map(str::to_string);
+            }
+            if let Some(rest) = line.strip_prefix("ssh on ") {
+                ssh_addr = rest.split(' ').next().map(str::to_string);
+            }
+            if line.starts_with("connect:") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Ok(ServerProcess {
+            child,
+            pid,
+            ws_url: ws_url.context("the server printed no address")?,
+            ssh_addr,
+            _data: data,
+        })
+    }
+
+    /// Resident memory, KiB.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            })
+            .unwrap_or(0)
+    }
+
+    /// CPU time used so far (user + system), in clock ticks (1/100 s).
+    pub fn cpu_ticks(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|s| {
+                let after = s.rsplit_once(')')?.1;
+                let f: Vec<&str> = after.split_whitespace().collect();
+                Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
