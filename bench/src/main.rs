@@ -4,8 +4,7 @@
 //! - `durable`: commands per second through the engine task with sled and
 //!   group commit, from many concurrent submitters.
 
-mod proc;
-mod ssh;
+use auction_bench::{load, ssh};
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +36,25 @@ enum Bench {
         /// Concurrent submitters (clients).
         #[arg(long, default_value_t = 64)]
         clients: u64,
+    },
+    /// Bid-to-every-screen latency with N WebSocket viewers (and the TCP floor).
+    Load {
+        #[arg(long, default_value_t = 1000)]
+        viewers: usize,
+        #[arg(long, default_value_t = 500)]
+        bids: usize,
+        /// Bids per second (0: as fast as answered).
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Also measure plain TCP writes of the same bytes to as many sockets.
+        #[arg(long)]
+        floor: bool,
+        /// An already running server (its presenter and team passwords must be the bench's).
+        #[arg(long)]
+        server: Option<String>,
+        /// Print one JSON object (default: a short text summary too).
+        #[arg(long)]
+        json: bool,
     },
     /// SSH sessions against the release server: memory, bytes per bid.
     Ssh {
@@ -199,6 +217,40 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(durable(commands, clients)),
+        Bench::Load {
+            viewers,
+            bids,
+            rate,
+            floor,
+            server,
+            json,
+        } => {
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(load::run(load::LoadConfig {
+                    viewers,
+                    bids,
+                    rate,
+                    floor,
+                    server,
+                }))?;
+            if !json {
+                eprintln!(
+                    "{viewers} viewers, {} bids accepted: ack p50 {:.2} ms p99 {:.2} ms; fan-out p50 {:.2} ms p99 {:.2} ms max {:.2} ms; delivered {}/{}",
+                    report.accepted,
+                    report.ack_p50_ms,
+                    report.ack_p99_ms,
+                    report.fanout_p50_ms,
+                    report.fanout_p99_ms,
+                    report.fanout_max_ms,
+                    report.delivered,
+                    report.expected
+                );
+            }
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
         Bench::Ssh {
             sessions,
             bids,

@@ -21,14 +21,21 @@ pub fn password(user: &str) -> String {
 /// The server binary next to this one (same profile).
 fn server_bin() -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe()?;
-    let bin = me.with_file_name("auction-server");
-    if !bin.exists() {
-        bail!(
-            "{} not found: build it with `cargo build --release -p auction-server`",
-            bin.display()
-        );
+    // Beside this binary, or one level up when this is a test in target/*/deps.
+    let candidates = [
+        me.with_file_name("auction-server"),
+        me.parent()
+            .and_then(|d| d.parent())
+            .map(|d| d.join("auction-server"))
+            .unwrap_or_default(),
+    ];
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(p) => Ok(p.clone()),
+        None => bail!(
+            "auction-server not found beside {}: build it with `cargo build --release -p auction-server`",
+            me.display()
+        ),
     }
-    Ok(bin)
 }
 
 impl ServerProcess {

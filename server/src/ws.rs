@@ -141,6 +141,11 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
     let mut window = (Instant::now(), 0u32);
     // The room (admin, presenter) follows who is online.
     let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
+    // Made once: registering a fresh waiter on the shared token at every
+    // turn of the loop serialised all connections on its lock.
+    let shutdown = app.shutdown.clone();
+    let shutdown = shutdown.cancelled();
+    tokio::pin!(shutdown);
     let end = loop {
         if presence.is_none() && sess.as_ref().is_some_and(|s| s.session.access.runs_room()) {
             let mut rx = app.presence.subscribe();
@@ -153,7 +158,7 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
                     break End::ClientClosed;
                 }
             }
-            () = app.shutdown.cancelled() => break End::Shutdown,
+            () = &mut shutdown => break End::Shutdown,
             incoming = stream.next() => {
                 last_heard = Instant::now();
                 let msg = match incoming {
