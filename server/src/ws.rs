@@ -303,20 +303,8 @@ async fn handle(
     };
     match msg {
         ClientMsg::Login { v, user, password } => {
-            if sess.is_some() {
-                sink.send(error(
-                    ErrorCode::AlreadyLoggedIn,
-                    "already logged in on this connection",
-                ))
-                .await?;
-                return Ok(true);
-            }
-            if v != PROTOCOL_VERSION {
-                sink.send(error(
-                    ErrorCode::Version,
-                    format!("this server speaks protocol {PROTOCOL_VERSION}, not {v}"),
-                ))
-                .await?;
+            if let Some(refusal) = refuse_login(sess, v) {
+                sink.send(refusal).await?;
                 return Ok(true);
             }
             let auth = app.auth.clone();
@@ -355,20 +343,8 @@ async fn handle(
             }
         }
         ClientMsg::Resume { v, token, last_seq } => {
-            if sess.is_some() {
-                sink.send(error(
-                    ErrorCode::AlreadyLoggedIn,
-                    "already logged in on this connection",
-                ))
-                .await?;
-                return Ok(true);
-            }
-            if v != PROTOCOL_VERSION {
-                sink.send(error(
-                    ErrorCode::Version,
-                    format!("this server speaks protocol {PROTOCOL_VERSION}, not {v}"),
-                ))
-                .await?;
+            if let Some(refusal) = refuse_login(sess, v) {
+                sink.send(refusal).await?;
                 return Ok(true);
             }
             let Some(session) = app.auth.resume(&token) else {
@@ -520,6 +496,22 @@ async fn handle(
         }
     }
     Ok(true)
+}
+
+/// Why a login or resume cannot go ahead on this connection, if it cannot.
+fn refuse_login(sess: &Option<LoggedIn>, v: u32) -> Option<Message> {
+    if sess.is_some() {
+        return Some(error(
+            ErrorCode::AlreadyLoggedIn,
+            "already logged in on this connection",
+        ));
+    }
+    (v != PROTOCOL_VERSION).then(|| {
+        error(
+            ErrorCode::Version,
+            format!("this server speaks protocol {PROTOCOL_VERSION}, not {v}"),
+        )
+    })
 }
 
 fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {

@@ -87,3 +87,34 @@ fn passwd_changes_a_password() {
         0o600
     );
 }
+
+#[test]
+fn failed_logins_are_throttled_per_account_and_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = auction_server::store::Store::open(dir.path()).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    let league = auction_server::league::bundled().league;
+    auth.provision(&league, |u| Some(format!("{u}-right-password")))
+        .unwrap();
+    use auction_server::auth::LoginError;
+    let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let b: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            auth.login("mi", "wrong", a).unwrap_err(),
+            LoginError::BadCredentials
+        );
+    }
+    // Now even the right password waits, for that account, from anywhere...
+    assert!(matches!(
+        auth.login("mi", "mi-right-password", b),
+        Err(LoginError::Throttled(_))
+    ));
+    // ...and that address waits for any account.
+    assert!(matches!(
+        auth.login("csk", "csk-right-password", a),
+        Err(LoginError::Throttled(_))
+    ));
+    // Another account from another address is not affected.
+    assert!(auth.login("csk", "csk-right-password", b).is_ok());
+}

@@ -3,7 +3,6 @@
 
 mod support;
 
-use auction_proto::{Command, PlayerId};
 use support::*;
 
 fn run_python(url: &str, user: &str) -> (bool, String) {
@@ -27,17 +26,7 @@ fn run_python(url: &str, user: &str) -> (bool, String) {
 async fn a_python_websockets_client_bids_from_the_docs() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
-    let mut presenter = Client::login(&server.url, "presenter").await;
-    presenter
-        .cmd(Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(2),
-        })
-        .await
-        .unwrap(); // 2 Cr
+    let mut presenter = presenter_with_lot(&server.url, 2).await; // 2 Cr
 
     let url = server.url.clone();
     let (ok, out) = tokio::task::spawn_blocking(move || run_python(&url, "mi"))

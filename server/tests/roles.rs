@@ -117,17 +117,7 @@ async fn every_command_for_every_role() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
     // A lot on the block, so room commands have something to act on.
-    let mut presenter = Client::login(&server.url, "presenter").await;
-    presenter
-        .cmd(Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(61),
-        })
-        .await
-        .unwrap();
+    let _presenter = presenter_with_lot(&server.url, 61).await;
 
     let mut checked = 0;
     for role in ["admin", "presenter", "mi", "csk", "viewer", "anonymous"] {

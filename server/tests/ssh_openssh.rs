@@ -8,7 +8,7 @@ mod tmux;
 use std::process::Command as Process;
 use std::time::Duration;
 
-use auction_proto::{Command, PlayerId};
+use auction_proto::Command;
 use support::*;
 use tmux::Tmux;
 
@@ -73,17 +73,7 @@ async fn an_owner_bids_with_openssh_and_a_registered_key() {
         .to_string();
     assert!(printed.contains(&fp), "{printed} does not show {fp}");
 
-    let mut presenter = Client::login(&server.url, "presenter").await;
-    presenter
-        .cmd(Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(61),
-        })
-        .await
-        .unwrap();
+    let mut presenter = presenter_with_lot(&server.url, 61).await;
 
     let command = format!(
         "sh -c 'ssh -tt -p {port} -i {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR mi@127.0.0.1; echo SSH-EXIT=$?; sleep 30'",

@@ -269,17 +269,7 @@ async fn a_retried_command_id_is_applied_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
     let mut viewer = Client::login(&server.url, "viewer").await;
-    let mut presenter = Client::login(&server.url, "presenter").await;
-    presenter
-        .cmd(Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(61),
-        })
-        .await
-        .unwrap();
+    let _presenter = presenter_with_lot(&server.url, 61).await;
     let mut mi = Client::login(&server.url, "mi").await;
     mi.send_cmd_id("bid-once", bid("MI", 30)).await;
     let first = mi.answer("bid-once").await.unwrap();

@@ -326,3 +326,19 @@ pub async fn http_get(addr: &str, path: &str) -> (String, String) {
     let (head, body) = buf.split_once("\r\n\r\n").unwrap();
     (head.lines().next().unwrap().to_string(), body.to_string())
 }
+
+/// The presenter, with the auction started and `player` on the block.
+pub async fn presenter_with_lot(url: &str, player: u32) -> Client {
+    let mut presenter = Client::login(url, "presenter").await;
+    presenter
+        .cmd(Command::Start { seed: Some(1) })
+        .await
+        .unwrap();
+    presenter
+        .cmd(Command::Nominate {
+            player: auction_proto::PlayerId(player),
+        })
+        .await
+        .unwrap();
+    presenter
+}
