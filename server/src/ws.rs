@@ -117,6 +117,43 @@ fn text(msg: &ServerMsg) -> Message {
     Message::Text(msg.to_json().into())
 }
 
+/// Messages above this go out as several frames of one message. tungstenite
+/// keeps a connection's output buffer as large as the largest frame it ever
+/// wrote, so one whole snapshot per frame would cost every client its size
+/// for as long as it stays connected.
+const FRAME_BYTES: usize = 8 * 1024;
+
+/// The frames of one text message, none larger than [`FRAME_BYTES`].
+fn fragments(text: String) -> Vec<Message> {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    if text.len() <= FRAME_BYTES {
+        return vec![Message::Text(text.into())];
+    }
+    let bytes = tungstenite::Bytes::from(text.into_bytes());
+    let len = bytes.len();
+    (0..len)
+        .step_by(FRAME_BYTES)
+        .map(|at| {
+            let end = (at + FRAME_BYTES).min(len);
+            let opcode = if at == 0 { Data::Text } else { Data::Continue };
+            Message::Frame(Frame::message(
+                bytes.slice(at..end),
+                OpCode::Data(opcode),
+                end == len,
+            ))
+        })
+        .collect()
+}
+
+/// Sends a possibly large message (a snapshot, a history page) in frames.
+async fn send_large(sink: &mut Sink, msg: &ServerMsg) -> Result<(), tungstenite::Error> {
+    for frame in fragments(msg.to_json()) {
+        sink.feed(frame).await?;
+    }
+    sink.flush().await
+}
+
 fn error(code: ErrorCode, message: impl Into<String>) -> Message {
     text(&ServerMsg::Error {
         code,
@@ -277,7 +314,7 @@ async fn send_burst(
 async fn resync(app: &App, s: &mut LoggedIn, sink: &mut Sink) -> Result<(), ()> {
     let (snapshot, events) = app.engine.subscribe_fresh().await.map_err(|_| ())?;
     s.events = events;
-    sink.send(text(&ServerMsg::Snapshot(snapshot)))
+    send_large(sink, &ServerMsg::Snapshot(snapshot))
         .await
         .map_err(|_| ())
 }
@@ -323,7 +360,7 @@ async fn handle(
                         .await?;
                         return Ok(false);
                     };
-                    sink.send(text(&welcome(&session, Some(snapshot)))).await?;
+                    send_large(sink, &welcome(&session, Some(snapshot))).await?;
                     let online = Online::new(app, &session);
                     *sess = Some(LoggedIn {
                         session,
@@ -365,7 +402,9 @@ async fn handle(
             };
             let public = session.access == Access::Viewer;
             match sub.catchup {
-                Catchup::Snapshot(snap) => sink.send(text(&welcome(&session, Some(*snap)))).await?,
+                Catchup::Snapshot(snap) => {
+                    send_large(sink, &welcome(&session, Some(*snap))).await?
+                }
                 Catchup::Events(entries) => {
                     sink.feed(text(&welcome(&session, None))).await?;
                     for e in entries {
@@ -426,8 +465,7 @@ async fn handle(
                     } else {
                         entries
                     };
-                    sink.send(text(&ServerMsg::History { entries, more }))
-                        .await?;
+                    send_large(sink, &ServerMsg::History { entries, more }).await?;
                 }
                 Err(_) => {
                     sink.send(error(
@@ -522,5 +560,31 @@ fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {
         token: session.token.clone(),
         expires_at_ms: session.expires_at_ms,
         snapshot,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_messages_are_split_into_small_frames_that_rebuild_the_text() {
+        let text: String = "₹2.2 Cr ".repeat(5000);
+        let frames = fragments(text.clone());
+        assert!(frames.len() > 1);
+        let mut rebuilt = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let Message::Frame(frame) = f else {
+                panic!("not a raw frame")
+            };
+            assert!(frame.len() <= FRAME_BYTES + 14);
+            assert_eq!(frame.header().is_final, i == frames.len() - 1);
+            rebuilt.extend_from_slice(frame.payload());
+        }
+        assert_eq!(String::from_utf8(rebuilt).unwrap(), text);
+        assert!(matches!(
+            fragments("small".into()).as_slice(),
+            [Message::Text(_)]
+        ));
     }
 }
