@@ -335,3 +335,32 @@ async fn a_client_that_reads_late_still_ends_up_with_the_right_screen() {
         .load(std::sync::atomic::Ordering::Relaxed);
     assert!(sent > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_closed_when_its_password_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    let mut mi = Screen::open(addr, "mi", Some(&password("mi")), 100, 30).await;
+    mi.wait_for("team MI").await;
+    let auth = running.auth.clone();
+    tokio::task::spawn_blocking(move || auth.set_password("mi", "a completely new password"))
+        .await
+        .unwrap()
+        .unwrap();
+    let t = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, mi.channel.wait()).await {
+            Ok(Some(ChannelMsg::Close)) | Ok(None) => break,
+            Ok(Some(_)) => {}
+            Err(_) => panic!("the session outlived its revoked login"),
+        }
+    }
+    assert!(
+        t.elapsed() < Duration::from_secs(7),
+        "closed only after {:?}",
+        t.elapsed()
+    );
+}
