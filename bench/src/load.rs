@@ -71,7 +71,12 @@ struct Tally {
 }
 
 async fn login(url: &str, user: &str) -> anyhow::Result<(Ws, u64)> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    // tungstenite zero-fills its whole read buffer before every read: with the
+    // default 128 KiB, ten thousand viewers would spend the bench's time in
+    // memset and inflate every fan-out figure. Events are a few hundred bytes.
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .with_context(|| format!("connect {url}"))?;
     let pw = if user == "viewer" {
@@ -227,10 +232,14 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
         connected += 1;
     }
     let connect_seconds = t.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after = rss();
+    // Idle: CPU over 5 s, and the lowest of five RSS readings a second apart
+    // (the allocator returns the logins' transient buffers with a delay).
     let cpu0 = cpu();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut rss_after = u64::MAX;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        rss_after = rss_after.min(rss());
+    }
     let idle_cpu_pct = (cpu().saturating_sub(cpu0)) as f64 / 5.0;
 
     // The bids: teams take turns raising; a lot is sold every 40 bids.
