@@ -31,7 +31,9 @@ const MAX_HISTORY: u32 = 1000;
 /// Most events written before one flush when catching up a burst.
 const MAX_BURST: usize = 256;
 
-type Sink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
+/// One connection, read and written by its own task without splitting it
+/// (a split stream takes a lock on every read and every write).
+type Sink = WebSocketStream<TcpStream>;
 
 struct LoggedIn {
     session: Session,
@@ -169,7 +171,7 @@ async fn recv_event(sess: &mut Option<LoggedIn>) -> Result<Arc<Published>, RecvE
 }
 
 pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAddr) {
-    let (mut sink, mut stream) = ws.split();
+    let mut sink = ws;
     let mut sess: Option<LoggedIn> = None;
     let limits = app.limits.clone();
     let mut ping = tokio::time::interval(limits.ping_interval);
@@ -196,7 +198,7 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
                 }
             }
             () = &mut shutdown => break End::Shutdown,
-            incoming = stream.next() => {
+            incoming = sink.next() => {
                 last_heard = Instant::now();
                 let msg = match incoming {
                     None => break End::ClientClosed,
@@ -278,7 +280,7 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
     if let Some(frame) = frame {
         let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(frame)).await;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), SinkExt::close(&mut sink)).await;
     tracing::debug!(%peer, user = sess.as_ref().map(|s| s.session.user.as_str()), ?end, "connection closed");
 }
 
