@@ -152,6 +152,14 @@ fn fail(e: impl std::fmt::Display) -> Outcome {
 
 /// Runs one ctl command to the end.
 pub async fn run(args: CtlArgs, password: String) -> Outcome {
+    if matches!(args.command, CtlCommand::Watch) {
+        let login = crate::session::Login {
+            server: args.server.clone(),
+            user: args.user.clone(),
+            password,
+        };
+        return watch(login, args.json).await;
+    }
     let mut conn = match Conn::connect(&args.server).await {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -188,7 +196,8 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             return Outcome::Accepted;
         }
         CtlCommand::History { since } => return history(conn, &state, *since, args.json).await,
-        CtlCommand::Watch => return watch(conn, state, snapshot.seq, args.json).await,
+        // Handled before logging in (it keeps its own reconnecting session).
+        CtlCommand::Watch => return Outcome::Failed,
         CtlCommand::Start { seed } => Command::Start { seed: *seed },
         CtlCommand::Pause => Command::Pause,
         CtlCommand::Resume => Command::Resume,
@@ -293,40 +302,60 @@ async fn history(mut conn: Conn, state: &State, mut since: u64, json: bool) -> O
     Outcome::Accepted
 }
 
-/// Prints events until killed (or the connection drops: exit 2).
-async fn watch(mut conn: Conn, mut state: State, mut seq: u64, json: bool) -> Outcome {
-    loop {
-        match conn.recv_raw().await {
-            Ok((ServerMsg::Event(e), raw)) => {
-                if e.seq != seq + 1 {
-                    // A gap: ask for a fresh snapshot rather than show a wrong state.
-                    if conn.send(&ClientMsg::Snapshot).await.is_err() {
-                        return fail("connection lost");
-                    }
+/// Prints events until killed. A dropped connection is retried with
+/// backoff and resumed from the last event printed, so nothing is printed
+/// twice or skipped; only a refused login ends it (exit 2).
+async fn watch(login: crate::session::Login, json: bool) -> Outcome {
+    use crate::app::NetEvent;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _out = crate::session::spawn(login, tx);
+    let mut state: Option<State> = None;
+    let mut seq = 0;
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            NetEvent::Welcome {
+                snapshot: Some(s), ..
+            }
+            | NetEvent::Snapshot(s) => {
+                if state.is_some() {
+                    eprintln!(
+                        "watch: too far behind after a reconnect; resynchronised at seq {}",
+                        s.seq
+                    );
+                }
+                if json {
+                    print_json(&ServerMsg::Snapshot(s.clone()).to_json());
+                }
+                seq = s.seq;
+                state = Some(s.state);
+            }
+            NetEvent::Event(e) => {
+                let Some(st) = state.as_mut() else { continue };
+                if e.seq <= seq {
                     continue;
                 }
                 if json {
-                    print_json(&raw);
+                    print_json(&ServerMsg::Event(e.clone()).to_json());
                 } else {
-                    println!("{}", describe::entry(&state, &e));
+                    println!("{}", describe::entry(st, &e));
                 }
-                state.apply(&e.event);
+                st.apply(&e.event);
                 seq = e.seq;
             }
-            Ok((ServerMsg::Snapshot(s), raw)) => {
-                if json {
-                    print_json(&raw);
-                }
-                state = s.state;
-                seq = s.seq;
+            NetEvent::Disconnected {
+                reason,
+                retry_in_ms,
+            } => {
+                eprintln!(
+                    "watch: connection lost ({reason}); retrying in {:.1} s",
+                    retry_in_ms as f64 / 1000.0
+                );
             }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("watch: {e}");
-                return Outcome::Failed;
-            }
+            NetEvent::LoginFailed(message) => return fail(message),
+            _ => {}
         }
     }
+    Outcome::Failed
 }
 
 /// The password: `AUCTION_PASSWORD`, else a prompt on the terminal, else empty

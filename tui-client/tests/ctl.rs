@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use server::{ctl, pw, start_server};
+use server::{ctl, pw, start_server, start_server_on};
 
 fn ok(out: &Output) -> String {
     assert_eq!(
@@ -142,4 +142,42 @@ fn usage_connection_and_login_errors_exit_2() {
     let unreachable = ctl(&closed, "mi", &pw("mi"), &["state"]);
     assert_eq!(unreachable.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot connect"));
+}
+
+#[test]
+fn watch_rides_out_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start_server(dir.path());
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_auction-tui"))
+        .args(["ctl", "--server", &s.url, "--user", "viewer", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(ok(&ctl(&s.url, "presenter", &pw("presenter"), &["start"])).contains("seq=1"));
+    let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(first.starts_with("#1"), "{first}");
+    // The server dies and comes back on the same address; an event happens meanwhile.
+    s.kill();
+    let addr = s.addr.clone();
+    let s2 = start_server_on(dir.path(), &addr);
+    assert!(ok(&ctl(&s2.url, "presenter", &pw("presenter"), &["next"])).contains("seq=2"));
+    let second = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("watch did not come back");
+    assert!(
+        second.starts_with("#2") && second.contains("on the block"),
+        "{second}"
+    );
+    let _ = watch.kill();
+    let _ = watch.wait();
 }
