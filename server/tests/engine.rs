@@ -10,6 +10,24 @@ use auction_server::engine::{Catchup, EngineConfig, spawn};
 use auction_server::store::{SCHEMA_VERSION, Store, StoreError};
 use common_league::*;
 
+/// Starts the auction and puts `player` on the block.
+async fn open_lot(engine: &auction_server::engine::EngineHandle, player: u32) {
+    engine
+        .submit(presenter(), None, Command::Start { seed: Some(1) })
+        .await
+        .unwrap();
+    engine
+        .submit(
+            presenter(),
+            None,
+            Command::Nominate {
+                player: PlayerId(player),
+            },
+        )
+        .await
+        .unwrap();
+}
+
 fn bid(code: &str, lakh: u64) -> Command {
     Command::Bid {
         team: TeamCode::new(code),
@@ -149,20 +167,7 @@ async fn a_retried_request_id_returns_the_first_result_even_after_a_restart() {
             EngineConfig::default(),
         )
         .unwrap();
-        engine
-            .submit(presenter(), None, Command::Start { seed: Some(1) })
-            .await
-            .unwrap();
-        engine
-            .submit(
-                presenter(),
-                None,
-                Command::Nominate {
-                    player: PlayerId(6),
-                },
-            )
-            .await
-            .unwrap();
+        open_lot(&engine, 6).await;
         let first = engine
             .submit(team("MI"), id(), bid("MI", 20))
             .await
@@ -263,20 +268,7 @@ async fn subscribers_catch_up_from_their_last_seq() {
         ..EngineConfig::default()
     };
     let (engine, _task) = spawn(Store::open(dir.path()).unwrap(), &small_league(), config).unwrap();
-    engine
-        .submit(presenter(), None, Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    engine
-        .submit(
-            presenter(),
-            None,
-            Command::Nominate {
-                player: PlayerId(6),
-            },
-        )
-        .await
-        .unwrap();
+    open_lot(&engine, 6).await;
     engine
         .submit(team("MI"), None, bid("MI", 20))
         .await
@@ -337,20 +329,7 @@ async fn the_automatic_clock_runs_a_lot_to_the_hammer() {
     )
     .unwrap();
     let mut sub = engine.subscribe(None).await.unwrap();
-    engine
-        .submit(presenter(), None, Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    engine
-        .submit(
-            presenter(),
-            None,
-            Command::Nominate {
-                player: PlayerId(6),
-            },
-        )
-        .await
-        .unwrap();
+    open_lot(&engine, 6).await;
     engine
         .submit(team("RCB"), None, bid("RCB", 20))
         .await

@@ -27,6 +27,19 @@ impl Room {
         }
     }
 
+    /// A started room with a bid clock (automatic or not) and `player` on the block.
+    fn clocked(auto_advance: bool, player: u32) -> Room {
+        let mut room = Room::with(with_clock(small_league(), auto_advance));
+        room.ok(&presenter(), Command::Start { seed: Some(1) });
+        room.ok(
+            &presenter(),
+            Command::Nominate {
+                player: PlayerId(player),
+            },
+        );
+        room
+    }
+
     /// A started room with `player` on the block.
     fn lot(player: u32) -> Room {
         let mut room = Room::new();
@@ -763,14 +776,7 @@ fn no_accelerated_round_without_unsold_players() {
 
 #[test]
 fn a_bid_leaves_at_least_the_anti_sniping_time() {
-    let mut room = Room::with(with_clock(small_league(), false));
-    room.ok(&presenter(), Command::Start { seed: Some(1) });
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(6),
-        },
-    );
+    let mut room = Room::clocked(false, 6);
     let opened = room.now;
     assert_eq!(
         room.state.lot.as_ref().unwrap().timer,
@@ -798,14 +804,7 @@ fn a_bid_leaves_at_least_the_anti_sniping_time() {
 
 #[test]
 fn pause_freezes_the_clock_and_resume_restarts_it() {
-    let mut room = Room::with(with_clock(small_league(), false));
-    room.ok(&presenter(), Command::Start { seed: Some(1) });
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(6),
-        },
-    );
+    let mut room = Room::clocked(false, 6);
     room.now += 12_000;
     room.ok(&presenter(), Command::Pause);
     assert_eq!(
@@ -826,42 +825,21 @@ fn pause_freezes_the_clock_and_resume_restarts_it() {
 
 #[test]
 fn the_clock_only_ticks_when_due_and_automatic() {
-    let mut manual = Room::with(with_clock(small_league(), false));
-    manual.ok(&presenter(), Command::Start { seed: Some(1) });
-    manual.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(6),
-        },
-    );
+    let mut manual = Room::clocked(false, 6);
     manual.now += 60_000;
     manual.refuses(&system(), Command::Tick, RejectCode::ClockNotDue);
 
     let mut none = Room::lot(6);
     none.refuses(&system(), Command::Tick, RejectCode::ClockNotDue);
 
-    let mut auto = Room::with(with_clock(small_league(), true));
-    auto.ok(&presenter(), Command::Start { seed: Some(1) });
-    auto.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(6),
-        },
-    );
+    let mut auto = Room::clocked(true, 6);
     auto.now += 29_999;
     auto.refuses(&system(), Command::Tick, RejectCode::ClockNotDue);
 }
 
 #[test]
 fn the_automatic_clock_calls_the_stages_and_the_hammer() {
-    let mut room = Room::with(with_clock(small_league(), true));
-    room.ok(&presenter(), Command::Start { seed: Some(1) });
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(6),
-        },
-    );
+    let mut room = Room::clocked(true, 6);
     room.bid("MI", 20).unwrap();
     room.now += 30_000;
     room.ok(&system(), Command::Tick);

@@ -171,54 +171,24 @@ async fn bad_input_gets_an_error_or_a_close_and_others_keep_going() {
         }
     ));
     // Wrong password, wrong version, unknown user.
-    send(
-        &mut ws,
-        &ClientMsg::Login {
-            v: PROTOCOL_VERSION,
-            user: "mi".into(),
-            password: "nope".into(),
-        },
-    )
-    .await;
-    assert!(matches!(
-        recv(&mut ws).await,
-        ServerMsg::Error {
-            code: ErrorCode::BadCredentials,
-            ..
-        }
-    ));
-    send(
-        &mut ws,
-        &ClientMsg::Login {
-            v: 99,
-            user: "mi".into(),
-            password: password("mi"),
-        },
-    )
-    .await;
-    assert!(matches!(
-        recv(&mut ws).await,
-        ServerMsg::Error {
-            code: ErrorCode::Version,
-            ..
-        }
-    ));
-    send(
-        &mut ws,
-        &ClientMsg::Login {
-            v: PROTOCOL_VERSION,
-            user: "nobody".into(),
-            password: "x".into(),
-        },
-    )
-    .await;
-    assert!(matches!(
-        recv(&mut ws).await,
-        ServerMsg::Error {
-            code: ErrorCode::BadCredentials,
-            ..
-        }
-    ));
+    let login = |v, user: &str, password: String| ClientMsg::Login {
+        v,
+        user: user.into(),
+        password,
+    };
+    for (msg, code) in [
+        (
+            login(PROTOCOL_VERSION, "mi", "nope".into()),
+            ErrorCode::BadCredentials,
+        ),
+        (login(99, "mi", password("mi")), ErrorCode::Version),
+        (
+            login(PROTOCOL_VERSION, "nobody", "x".into()),
+            ErrorCode::BadCredentials,
+        ),
+    ] {
+        assert_eq!(error_for(&mut ws, &msg).await, code, "{msg:?}");
+    }
     // Logged in, an over-long request id is refused without touching the engine.
     send(&mut ws, &login_msg("mi")).await;
     assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));

@@ -342,3 +342,12 @@ pub async fn presenter_with_lot(url: &str, player: u32) -> Client {
         .unwrap();
     presenter
 }
+
+/// Sends `msg` and returns the code of the error it must get.
+pub async fn error_for(ws: &mut Ws, msg: &ClientMsg) -> ErrorCode {
+    send(ws, msg).await;
+    match recv(ws).await {
+        ServerMsg::Error { code, .. } => code,
+        other => panic!("{msg:?}: expected an error, got {other:?}"),
+    }
+}
