@@ -129,7 +129,7 @@ pub async fn start(
                 app.clone(),
                 key,
                 opts.ssh_limits.clone(),
-                Some(ssh_counters.clone()),
+                ssh_counters.clone(),
             ));
             Some((ssh_addr, fingerprint))
         }

@@ -24,21 +24,10 @@ async fn a_whole_lot_while_a_viewer_sees_every_event_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
     let mut viewer = Client::login(&server.url, "viewer").await;
-    let mut presenter = Client::login(&server.url, "presenter").await;
+    let mut presenter = presenter_with_lot(&server.url, 1).await;
     let mut mi = Client::login(&server.url, "mi").await;
     let mut csk = Client::login(&server.url, "csk").await;
     assert_eq!(viewer.seq, 0);
-
-    presenter
-        .cmd(Command::Start { seed: Some(11) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(1),
-        })
-        .await
-        .unwrap(); // Rishabh Pant, 2 Cr
     mi.cmd(bid("MI", 200)).await.unwrap();
     csk.cmd(Command::Raise {
         team: TeamCode::new("CSK"),
@@ -88,18 +77,8 @@ async fn rejections_go_to_the_sender_only_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(dir.path());
     let mut viewer = Client::login(&server.url, "viewer").await;
-    let mut presenter = Client::login(&server.url, "presenter").await;
+    let mut presenter = presenter_with_lot(&server.url, 61).await;
     let mut mi = Client::login(&server.url, "mi").await;
-    presenter
-        .cmd(Command::Start { seed: Some(1) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(61),
-        })
-        .await
-        .unwrap(); // 30 L
     viewer.catch_up(2).await;
 
     let cases: Vec<(Command, RejectCode)> = vec![
@@ -373,18 +352,8 @@ async fn resume_after_a_dropped_connection_misses_and_repeats_nothing() {
 async fn the_server_killed_mid_auction_restarts_and_clients_resume() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ServerProc::start(dir.path());
-    let mut presenter = Client::login(&server.url, "presenter").await;
+    let _presenter = presenter_with_lot(&server.url, 61).await;
     let mut mi = Client::login(&server.url, "mi").await;
-    presenter
-        .cmd(Command::Start { seed: Some(3) })
-        .await
-        .unwrap();
-    presenter
-        .cmd(Command::Nominate {
-            player: PlayerId(61),
-        })
-        .await
-        .unwrap();
     mi.cmd(bid("MI", 30)).await.unwrap();
     mi.catch_up(3).await;
     let (token, seq, state) = (mi.token.clone(), mi.seq, mi.state.clone());

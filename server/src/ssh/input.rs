@@ -99,19 +99,13 @@ impl Decoder {
                 if b.len() < 3 {
                     return Step::More;
                 }
-                let code = match b[2] {
-                    b'A' => Some(KeyCode::Up),
-                    b'B' => Some(KeyCode::Down),
-                    b'C' => Some(KeyCode::Right),
-                    b'D' => Some(KeyCode::Left),
-                    b'H' => Some(KeyCode::Home),
-                    b'F' => Some(KeyCode::End),
+                let code = cursor_key(b[2]).or(match b[2] {
                     b'P' => Some(KeyCode::F(1)),
                     b'Q' => Some(KeyCode::F(2)),
                     b'R' => Some(KeyCode::F(3)),
                     b'S' => Some(KeyCode::F(4)),
                     _ => None,
-                };
+                });
                 Step::Key(code.map(key), 3)
             }
             0x1b => Step::Key(Some(key(KeyCode::Esc)), 1),
@@ -124,6 +118,19 @@ impl Decoder {
                 Step::More => Step::More,
             },
         }
+    }
+}
+
+/// Arrows, Home and End: the same final byte after `ESC [` and `ESC O`.
+fn cursor_key(b: u8) -> Option<KeyCode> {
+    match b {
+        b'A' => Some(KeyCode::Up),
+        b'B' => Some(KeyCode::Down),
+        b'C' => Some(KeyCode::Right),
+        b'D' => Some(KeyCode::Left),
+        b'H' => Some(KeyCode::Home),
+        b'F' => Some(KeyCode::End),
+        _ => None,
     }
 }
 
@@ -146,13 +153,7 @@ fn csi(b: &[u8]) -> Step {
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let code = match b[end] {
-        b'A' => Some(KeyCode::Up),
-        b'B' => Some(KeyCode::Down),
-        b'C' => Some(KeyCode::Right),
-        b'D' => Some(KeyCode::Left),
-        b'H' => Some(KeyCode::Home),
-        b'F' => Some(KeyCode::End),
+    let code = cursor_key(b[end]).or(match b[end] {
         b'Z' => Some(KeyCode::BackTab),
         b'~' => match first {
             1 | 7 => Some(KeyCode::Home),
@@ -167,7 +168,7 @@ fn csi(b: &[u8]) -> Step {
             _ => None,
         },
         _ => None,
-    };
+    });
     let mut k = code.map(key);
     if let (Some(k), Some(m)) = (
         k.as_mut(),

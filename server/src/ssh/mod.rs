@@ -119,7 +119,7 @@ pub async fn serve(
     app: Arc<App>,
     key: PrivateKey,
     limits: SshLimits,
-    counters: Option<Arc<Counters>>,
+    counters: Arc<Counters>,
 ) {
     let config = russh::server::Config {
         keys: vec![key],
@@ -161,7 +161,7 @@ pub async fn serve(
 struct SshServer {
     app: Arc<App>,
     sessions: Arc<Semaphore>,
-    counters: Option<Arc<Counters>>,
+    counters: Arc<Counters>,
 }
 
 impl russh::server::Server for SshServer {
@@ -172,7 +172,7 @@ impl russh::server::Server for SshServer {
             app: self.app.clone(),
             peer,
             sessions: self.sessions.clone(),
-            counters: self.counters.clone().unwrap_or_default(),
+            counters: self.counters.clone(),
             session: None,
             channel: None,
             size: (80, 24),
