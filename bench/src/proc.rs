@@ -44,7 +44,9 @@ impl ServerProcess {
         let mut cmd = Command::new(server_bin()?);
         cmd.arg("--data")
             .arg(data.path())
-            .args(["--listen", "127.0.0.1:0"]);
+            .args(["--listen", "127.0.0.1:0"])
+            // Every bench client comes from 127.0.0.1.
+            .args(["--max-per-address", "1000000"]);
         if ssh {
             cmd.args(["--ssh-listen", "127.0.0.1:0"]);
         } else {

@@ -90,6 +90,9 @@ pub struct Auth {
     store: Store,
     viewer_open: bool,
     throttle: Mutex<HashMap<String, Failures>>,
+    /// Bumped whenever sessions are revoked, so open connections re-check
+    /// theirs instead of polling.
+    revoked: tokio::sync::watch::Sender<u64>,
 }
 
 struct Failures {
@@ -165,6 +168,7 @@ impl Auth {
             store: store.clone(),
             viewer_open,
             throttle: Mutex::new(HashMap::new()),
+            revoked: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -310,6 +314,13 @@ impl Auth {
     pub fn logout(&self, token: &str) {
         let _ = self.sessions.remove(hash_token(token));
         let _ = self.store.flush_blocking();
+        self.revoked.send_modify(|g| *g += 1);
+    }
+
+    /// Changes whenever sessions are revoked (logout, password change):
+    /// open connections then check whether theirs is still valid.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revoked.subscribe()
     }
 
     /// Sets a password and revokes every session of the account.
@@ -338,6 +349,9 @@ impl Auth {
                 self.sessions.remove(k)?;
                 n += 1;
             }
+        }
+        if n > 0 {
+            self.revoked.send_modify(|g| *g += 1);
         }
         Ok(n)
     }

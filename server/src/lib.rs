@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod engine;
 pub mod http;
+pub mod io;
 pub mod league;
 pub mod run;
 pub mod server;

@@ -2,12 +2,13 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use auction_server::engine::EngineConfig;
 use auction_server::league::{self, LeagueConfig};
-use auction_server::run::{Options, start};
-use auction_server::server::Limits;
+use auction_server::run::{Options, TlsFiles, start};
+use auction_server::server::{Limits, Origins};
 use clap::{Parser, Subcommand};
 
 // Password hashing allocates ~19 MiB per hash from several threads; glibc's
@@ -43,8 +44,63 @@ struct Cli {
     /// Do not serve SSH.
     #[arg(long)]
     no_ssh: bool,
+    /// Serve `wss://` with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "AUCTION_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "AUCTION_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A web page origin (e.g. https://auction.example.org) allowed to open
+    /// the WebSocket; repeat for several, `*` for any. Clients that are not
+    /// browsers send no origin and are always let in.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
     #[command(subcommand)]
     command: Option<Cmd>,
+}
+
+/// Limits that protect the server from one client, or many.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Most WebSocket/HTTP connections at once.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Most connections at once from one address.
+    #[arg(long, default_value_t = Limits::default().max_per_address)]
+    max_per_address: usize,
+    /// Seconds a client has to finish the TLS and WebSocket handshakes.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().handshake_timeout.as_secs_f64())]
+    handshake_timeout: f64,
+    /// Seconds a client may leave our writes unread before it is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().write_timeout.as_secs_f64())]
+    write_timeout: f64,
+    /// Messages per second a connection may send; beyond it, reading slows.
+    #[arg(long, default_value_t = Limits::default().messages_per_second)]
+    messages_per_second: u32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        let secs = |name: &str, v: f64| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .with_context(|| format!("--{name} must be a positive number of seconds, not {v}"))
+        };
+        if self.max_connections == 0 || self.max_per_address == 0 || self.messages_per_second == 0 {
+            bail!("connection and message limits must be at least 1");
+        }
+        Ok(Limits {
+            max_connections: self.max_connections,
+            max_per_address: self.max_per_address,
+            handshake_timeout: secs("handshake-timeout", self.handshake_timeout)?,
+            write_timeout: secs("write-timeout", self.write_timeout)?,
+            messages_per_second: self.messages_per_second,
+            ..Limits::default()
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -85,7 +141,15 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AUCTION_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+                // tungstenite traces every message it reads, logins and
+                // their passwords included: never below debug, whatever
+                // AUCTION_LOG asks for.
+                .add_directive(
+                    "tungstenite::protocol=debug"
+                        .parse()
+                        .expect("a valid directive"),
+                ),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -192,6 +256,14 @@ fn passwd(data: &std::path::Path, league: Option<&PathBuf>, user: &str) -> anyho
 
 fn serve(cli: Cli) -> anyhow::Result<()> {
     let league = load_league(cli.league.as_ref())?;
+    let limits = cli.limits.limits()?;
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -200,15 +272,18 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
             data_dir: cli.data.clone(),
             league,
             listen: cli.listen.clone(),
-            limits: Limits::default(),
+            limits,
             engine: EngineConfig::default(),
             ssh_listen: (!cli.no_ssh).then(|| cli.ssh_listen.clone()),
             ssh_limits: Default::default(),
+            origins: Origins::new(cli.allow_origins.clone()),
+            tls,
         };
         let running = start(opts, |var| std::env::var(var).ok()).await?;
         let addr = running.addr;
         println!("{} — auction server", running.league_name);
-        println!("listening on ws://{addr}/ws (health: http://{addr}/health)");
+        let (ws, http) = if running.tls { ("wss", "https") } else { ("ws", "http") };
+        println!("listening on {ws}://{addr}/ws (health: {http}://{addr}/health)");
         println!("data in {} (event log at seq {})", cli.data.display(), running.seq);
         if running.league_mismatch {
             println!(
@@ -222,7 +297,7 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         if let Some((ssh_addr, fingerprint)) = &running.ssh {
             println!("ssh on {ssh_addr} (host key {fingerprint}): ssh -p {} mi@{}", ssh_addr.port(), ssh_addr.ip());
         }
-        println!("connect: auction-tui --server ws://{addr}/ws --user presenter");
+        println!("connect: auction-tui --server {ws}://{addr}/ws --user presenter");
         println!("stop with Ctrl-C");
         let stop = running.shutdown_token();
         tokio::spawn(async move {

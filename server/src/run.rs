@@ -23,6 +23,43 @@ pub struct Options {
     /// Where to serve SSH; `None` turns it off.
     pub ssh_listen: Option<String>,
     pub ssh_limits: crate::ssh::SshLimits,
+    /// Web pages (origins) allowed to open the WebSocket.
+    pub origins: crate::server::Origins,
+    /// Serve `wss://` with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate chain and its private key, both PEM.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// Reads both files into an acceptor (ring as the crypto provider).
+    pub fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, StartError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |path: &PathBuf, why: String| StartError::Tls {
+            path: path.clone(),
+            why,
+        };
+        let certs = CertificateDer::pem_file_iter(&self.cert)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| bad(&self.cert, e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad(&self.cert, "no certificate in the file".into()));
+        }
+        let key =
+            PrivateKeyDer::from_pem_file(&self.key).map_err(|e| bad(&self.key, e.to_string()))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+            .map_err(|e| bad(&self.key, e.to_string()))?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +80,15 @@ pub enum StartError {
     },
     #[error(transparent)]
     Ssh(#[from] crate::ssh::SshError),
+    #[error("TLS: {path}: {why}")]
+    Tls { path: PathBuf, why: String },
 }
 
 /// A server that is up and serving.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Whether the WebSocket is served over TLS (`wss://`).
+    pub tls: bool,
     pub league_name: String,
     /// The seq the log was at when the server started.
     pub seq: u64,
@@ -73,6 +114,7 @@ pub async fn start(
     opts: Options,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Running, StartError> {
+    let tls = opts.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
         path: opts.data_dir.clone(),
         source,
@@ -107,10 +149,12 @@ pub async fn start(
         source,
     })?;
     let shutdown = CancellationToken::new();
-    let app = App::new(
+    let app = App::with_access(
         engine.clone(),
         auth.clone(),
         opts.limits.clone(),
+        opts.origins.clone(),
+        tls.clone(),
         shutdown.clone(),
     );
     let ssh_counters = Arc::new(crate::ssh::output::Counters::default());
@@ -138,6 +182,7 @@ pub async fn start(
     let serving = tokio::spawn(crate::server::serve(listener, app));
     Ok(Running {
         addr,
+        tls: tls.is_some(),
         league_name: league.name.clone(),
         seq: engine.seq(),
         generated,

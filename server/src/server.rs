@@ -1,12 +1,14 @@
 //! The network front door: accept connections, route HTTP, run WebSocket
 //! sessions, shut down gracefully.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
@@ -22,7 +24,13 @@ use crate::http::{self, Route};
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Connections from one address (WebSocket and HTTP; SSH has its own).
+    pub max_per_address: usize,
+    /// From accept to a finished WebSocket handshake (TLS included).
     pub handshake_timeout: Duration,
+    /// A write that cannot finish in this time (the client stopped reading)
+    /// drops the client.
+    pub write_timeout: Duration,
     pub ping_interval: Duration,
     /// A client silent for this long (no message, no pong) is closed.
     pub idle_timeout: Duration,
@@ -35,11 +43,88 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 20_000,
+            max_per_address: 100,
             handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(60),
             messages_per_second: 200,
             max_message_bytes: auction_proto::msg::MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// Which web pages may open a WebSocket to us. Browsers send `Origin` on
+/// every WebSocket handshake; a page on another site must not ride on a
+/// user's network position (cross-site WebSocket hijacking). Clients that
+/// are not browsers (the terminal client, scripts) send no `Origin` and are
+/// let in.
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    allowed: Vec<String>,
+}
+
+impl Origins {
+    /// `allowed` holds origins like `https://auction.example.org`; `*` lets
+    /// any page in.
+    pub fn new(allowed: impl IntoIterator<Item = String>) -> Origins {
+        Origins {
+            allowed: allowed
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// Whether a handshake with this `Origin` header (if any) may go ahead.
+    pub fn permits(&self, origin: Option<&[u8]>) -> bool {
+        let Some(origin) = origin else { return true };
+        let Ok(origin) = std::str::from_utf8(origin) else {
+            return false;
+        };
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        self.allowed.iter().any(|a| a == "*" || *a == origin)
+    }
+}
+
+/// Counts open connections per address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// Holds one connection's place in [`PerAddress`].
+struct AddressSlot {
+    app: Arc<App>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn take(app: &Arc<App>, ip: IpAddr) -> Option<AddressSlot> {
+        let mut map = app.per_address.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= app.limits.max_per_address {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            app: app.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .app
+            .per_address
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
         }
     }
 }
@@ -49,6 +134,10 @@ pub struct App {
     pub engine: EngineHandle,
     pub auth: Arc<Auth>,
     pub limits: Limits,
+    pub origins: Origins,
+    /// Serve `wss://` with this, when set.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    per_address: PerAddress,
     pub shutdown: CancellationToken,
     pub clients: AtomicUsize,
     /// Sessions per account (viewers not counted), for the presence list.
@@ -62,10 +151,24 @@ impl App {
         limits: Limits,
         shutdown: CancellationToken,
     ) -> Arc<App> {
+        App::with_access(engine, auth, limits, Origins::default(), None, shutdown)
+    }
+
+    pub fn with_access(
+        engine: EngineHandle,
+        auth: Arc<Auth>,
+        limits: Limits,
+        origins: Origins,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        shutdown: CancellationToken,
+    ) -> Arc<App> {
         Arc::new(App {
             engine,
             auth,
             limits,
+            origins,
+            tls,
+            per_address: PerAddress::default(),
             shutdown,
             clients: AtomicUsize::new(0),
             presence: tokio::sync::watch::Sender::new(Default::default()),
@@ -112,11 +215,28 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
             drop(stream);
             continue;
         };
+        let Some(slot) = PerAddress::take(&app, peer.ip()) else {
+            tracing::warn!(%peer, "connection limit for this address reached; refusing");
+            drop(stream);
+            continue;
+        };
         let app = app.clone();
         tracker.spawn(async move {
             let _permit = permit;
+            let _slot = slot;
             let _ = stream.set_nodelay(true);
-            connection(stream, peer, app).await;
+            match app.tls.clone() {
+                None => connection(stream, peer, app).await,
+                Some(tls) => {
+                    let accept =
+                        tokio::time::timeout(app.limits.handshake_timeout, tls.accept(stream));
+                    match accept.await {
+                        Ok(Ok(stream)) => connection(stream, peer, app).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
         });
     }
     tracker.close();
@@ -128,9 +248,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
     }
 }
 
-async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
-    let routed = tokio::time::timeout(app.limits.handshake_timeout, http::route(&stream)).await;
-    let (route, head_len) = match routed {
+async fn connection<S>(mut stream: S, peer: SocketAddr, app: Arc<App>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let routed = tokio::time::timeout(app.limits.handshake_timeout, http::route(&mut stream)).await;
+    let (route, head) = match routed {
         Ok(Ok(r)) => r,
         Ok(Err(_)) | Err(_) => return,
     };
@@ -147,13 +270,12 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
             } else {
                 "200 OK"
             };
-            http::respond(&mut stream, head_len, status, "application/json", &body).await
+            http::respond(&mut stream, status, "application/json", &body).await
         }
         Route::NotFound(path) => {
             tracing::debug!(%peer, %path, "404");
             http::respond(
                 &mut stream,
-                head_len,
                 "404 Not Found",
                 "text/plain",
                 "not found: the WebSocket is at /ws\n",
@@ -163,7 +285,6 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
         Route::BadRequest => {
             http::respond(
                 &mut stream,
-                head_len,
                 "400 Bad Request",
                 "text/plain",
                 "bad request\n",
@@ -179,10 +300,23 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
                     *err.status_mut() = StatusCode::NOT_FOUND;
                     return Err(err);
                 }
+                let origin = req.headers().get("origin").map(|o| o.as_bytes());
+                if !app.origins.permits(origin) {
+                    tracing::warn!(%peer, origin = ?origin.map(String::from_utf8_lossy), "WebSocket from a page whose origin is not allowed");
+                    let mut err = ErrorResponse::new(Some(
+                        "this origin may not open the auction's WebSocket (see --allow-origin)\n"
+                            .into(),
+                    ));
+                    *err.status_mut() = StatusCode::FORBIDDEN;
+                    return Err(err);
+                }
                 Ok(resp)
             };
             let handshake = tokio_tungstenite::accept_hdr_async_with_config(
-                stream,
+                crate::io::Deadline::new(
+                    crate::io::Rewind::new(head, stream),
+                    app.limits.write_timeout,
+                ),
                 check,
                 Some(app.ws_config()),
             );
@@ -200,5 +334,28 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
     };
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "http response failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Origins;
+
+    #[test]
+    fn only_listed_origins_are_let_in_and_non_browsers_always() {
+        let none = Origins::default();
+        assert!(none.permits(None));
+        assert!(!none.permits(Some(b"https://auction.example.org")));
+        let ours = Origins::new(["https://Auction.example.org/".to_string()]);
+        assert!(ours.permits(Some(b"https://auction.example.org")));
+        for evil in [
+            &b"https://auction.example.org.evil.example"[..],
+            b"http://auction.example.org",
+            b"null",
+            b"\xff\xfe",
+        ] {
+            assert!(!ours.permits(Some(evil)), "{evil:?}");
+        }
+        assert!(Origins::new(["*".to_string()]).permits(Some(b"https://any.example")));
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use auction_proto::msg::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use auction_proto::{Access, Actor, Snapshot};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_tungstenite::WebSocketStream;
@@ -31,9 +31,13 @@ const MAX_HISTORY: u32 = 1000;
 /// Most events written before one flush when catching up a burst.
 const MAX_BURST: usize = 256;
 
+/// What a WebSocket runs over: TCP, or TLS over TCP.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
 /// One connection, read and written by its own task without splitting it
 /// (a split stream takes a lock on every read and every write).
-type Sink = WebSocketStream<TcpStream>;
+type Sink<S> = WebSocketStream<S>;
 
 struct LoggedIn {
     session: Session,
@@ -104,9 +108,51 @@ impl LoggedIn {
     }
 }
 
+/// What ends a logged-in session from the server's side: its token revoked
+/// (logout elsewhere, password change) or expired.
+struct Validity {
+    token: String,
+    expires: tokio::time::Instant,
+    revoked: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Validity {
+    fn new(app: &App, session: &Session) -> Validity {
+        let left = session
+            .expires_at_ms
+            .saturating_sub(crate::engine::actor::system_now_ms());
+        Validity {
+            token: session.token.clone(),
+            expires: tokio::time::Instant::now() + Duration::from_millis(left),
+            revoked: app.auth.revocations(),
+        }
+    }
+}
+
+/// Resolves when the session watched by `v` is no longer valid.
+async fn session_ended(v: &mut Option<Validity>, app: &App) {
+    let Some(v) = v else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::select! {
+            changed = v.revoked.changed() => {
+                if changed.is_err() {
+                    return std::future::pending().await;
+                }
+                if !app.auth.is_valid(&v.token) {
+                    return;
+                }
+            }
+            () = tokio::time::sleep_until(v.expires) => return,
+        }
+    }
+}
+
 /// Why a session ended (for the log).
 #[derive(Debug)]
 enum End {
+    Revoked,
     ClientClosed,
     Idle,
     Shutdown,
@@ -149,7 +195,7 @@ fn fragments(text: String) -> Vec<Message> {
 }
 
 /// Sends a possibly large message (a snapshot, a history page) in frames.
-async fn send_large(sink: &mut Sink, msg: &ServerMsg) -> Result<(), tungstenite::Error> {
+async fn send_large<S: Io>(sink: &mut Sink<S>, msg: &ServerMsg) -> Result<(), tungstenite::Error> {
     for frame in fragments(msg.to_json()) {
         sink.feed(frame).await?;
     }
@@ -170,7 +216,7 @@ async fn recv_event(sess: &mut Option<LoggedIn>) -> Result<Arc<Published>, RecvE
     }
 }
 
-pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAddr) {
+pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAddr) {
     let mut sink = ws;
     let mut sess: Option<LoggedIn> = None;
     let limits = app.limits.clone();
@@ -180,6 +226,7 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
     let mut window = (Instant::now(), 0u32);
     // The room (admin, presenter) follows who is online.
     let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
+    let mut validity: Option<Validity> = None;
     // Made once: registering a fresh waiter on the shared token at every
     // turn of the loop serialised all connections on its lock.
     let shutdown = app.shutdown.clone();
@@ -191,7 +238,13 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
             rx.mark_changed();
             presence = Some(rx);
         }
+        if validity.is_none()
+            && let Some(s) = &sess
+        {
+            validity = Some(Validity::new(&app, &s.session));
+        }
         tokio::select! {
+            () = session_ended(&mut validity, &app) => break End::Revoked,
             () = presence_changed(&mut presence) => {
                 if sink.send(presence_msg(&app)).await.is_err() {
                     break End::ClientClosed;
@@ -275,6 +328,10 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
         End::Idle => Some(close(CloseCode::Away, "idle timeout")),
         End::TooLarge => Some(close(CloseCode::Size, "message over 64 KiB")),
         End::Lagging => Some(close(CloseCode::Again, "too far behind; reconnect")),
+        End::Revoked => Some(close(
+            CloseCode::Policy,
+            "session ended (logged out, password changed or expired): log in again",
+        )),
         End::ClientClosed | End::Error(_) => None,
     };
     if let Some(frame) = frame {
@@ -285,8 +342,8 @@ pub async fn serve(ws: WebSocketStream<TcpStream>, app: Arc<App>, peer: SocketAd
 }
 
 /// Sends `first` and whatever else is already queued, then flushes once.
-async fn send_burst(
-    sink: &mut Sink,
+async fn send_burst<S: Io>(
+    sink: &mut Sink<S>,
     s: &mut LoggedIn,
     first: Arc<Published>,
 ) -> Result<(), tungstenite::Error> {
@@ -313,7 +370,7 @@ async fn send_burst(
 }
 
 /// Replaces a lagging feed with a snapshot and a fresh subscription.
-async fn resync(app: &App, s: &mut LoggedIn, sink: &mut Sink) -> Result<(), ()> {
+async fn resync<S: Io>(app: &App, s: &mut LoggedIn, sink: &mut Sink<S>) -> Result<(), ()> {
     let (snapshot, events) = app.engine.subscribe_fresh().await.map_err(|_| ())?;
     s.events = events;
     send_large(sink, &ServerMsg::Snapshot(snapshot))
@@ -322,12 +379,12 @@ async fn resync(app: &App, s: &mut LoggedIn, sink: &mut Sink) -> Result<(), ()> 
 }
 
 /// Handles one text message. `Ok(false)` ends the connection.
-async fn handle(
+async fn handle<S: Io>(
     raw: &str,
     app: &Arc<App>,
     peer: SocketAddr,
     sess: &mut Option<LoggedIn>,
-    sink: &mut Sink,
+    sink: &mut Sink<S>,
 ) -> Result<bool, tungstenite::Error> {
     let msg: ClientMsg = match serde_json::from_str(raw) {
         Ok(m) => m,

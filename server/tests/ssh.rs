@@ -41,6 +41,8 @@ async fn server(dir: &std::path::Path) -> Running {
         engine: EngineConfig::default(),
         ssh_listen: Some("127.0.0.1:0".into()),
         ssh_limits: Default::default(),
+        origins: Default::default(),
+        tls: None,
     };
     start(opts, |var| {
         let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();

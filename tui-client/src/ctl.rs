@@ -20,6 +20,9 @@ pub struct CtlArgs {
     /// The account to act as.
     #[arg(long, env = "AUCTION_USER", default_value = "presenter")]
     pub user: String,
+    /// For `wss://`: trust the certificates in this PEM file.
+    #[arg(long, env = "AUCTION_CA")]
+    pub ca: Option<std::path::PathBuf>,
     /// Print the server's messages as JSON, one per line.
     #[arg(long)]
     pub json: bool,
@@ -157,10 +160,11 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             server: args.server.clone(),
             user: args.user.clone(),
             password,
+            ca: args.ca.clone(),
         };
         return watch(login, args.json).await;
     }
-    let mut conn = match Conn::connect(&args.server).await {
+    let mut conn = match Conn::connect(&args.server, args.ca.as_deref()).await {
         Ok(c) => c,
         Err(e) => return fail(e),
     };

@@ -31,6 +31,9 @@ struct LoginArgs {
     /// The account to log in as. With AUCTION_PASSWORD set too, logs in at once.
     #[arg(long, env = "AUCTION_USER")]
     user: Option<String>,
+    /// For `wss://`: trust the certificates in this PEM file.
+    #[arg(long, env = "AUCTION_CA")]
+    ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -39,6 +42,9 @@ enum Cmd {
     View {
         #[arg(long, env = "AUCTION_SERVER")]
         server: Option<String>,
+        /// For `wss://`: trust the certificates in this PEM file.
+        #[arg(long, env = "AUCTION_CA")]
+        ca: Option<std::path::PathBuf>,
     },
     /// Headless client for scripts: one command, exit 0 accepted / 1 rejected / 2 error.
     Ctl(CtlArgs),
@@ -79,8 +85,16 @@ fn main() -> ExitCode {
             });
             ExitCode::from(outcome.code())
         }
-        Some(Cmd::View { server }) => interactive(&runtime, server, Some("viewer".into()), true),
-        None => interactive(&runtime, cli.login.server, cli.login.user, false),
+        Some(Cmd::View { server, ca }) => {
+            interactive(&runtime, server, Some("viewer".into()), ca, true)
+        }
+        None => interactive(
+            &runtime,
+            cli.login.server,
+            cli.login.user,
+            cli.login.ca,
+            false,
+        ),
     }
 }
 
@@ -88,6 +102,7 @@ fn interactive(
     runtime: &tokio::runtime::Runtime,
     server: Option<String>,
     user: Option<String>,
+    ca: Option<std::path::PathBuf>,
     view: bool,
 ) -> ExitCode {
     let settings = match auction_tui::config::load() {
@@ -104,7 +119,11 @@ fn interactive(
     runtime.block_on(async move {
         let mut app = App::with_login(settings.keymap, auction_tui::run::now_ms(), &server, &user);
         app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let connect: Connector = Box::new(|login: Login| {
+        // The login form does not ask for a CA file: the flag applies to
+        // every login made from it.
+        let connect_ca = ca.clone();
+        let connect: Connector = Box::new(move |mut login: Login| {
+            login.ca = connect_ca.clone();
             let (tx, rx) = mpsc::unbounded_channel();
             let out = session::spawn(login, tx);
             Link { out, events: rx }
@@ -115,11 +134,13 @@ fn interactive(
                 server: server.clone(),
                 user: "viewer".into(),
                 password: password.clone().unwrap_or_default(),
+                ca: ca.clone(),
             }),
             (Some(pw), false) if !user.is_empty() => Some(Login {
                 server: server.clone(),
                 user: user.clone(),
                 password: pw.clone(),
+                ca: ca.clone(),
             }),
             _ => None,
         };

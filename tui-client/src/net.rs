@@ -2,6 +2,9 @@
 
 use auction_proto::msg::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use auction_proto::{Access, Snapshot};
+use std::path::Path;
+use std::sync::Arc;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -18,6 +21,8 @@ pub enum NetError {
         url: String,
         source: tungstenite::Error,
     },
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("connection lost: {0}")]
     Io(#[from] tungstenite::Error),
     #[error("the server closed the connection{}", .0.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
@@ -58,16 +63,52 @@ pub fn normalize_url(url: &str) -> String {
     }
 }
 
+/// A TLS client configuration that trusts only the certificates in the PEM
+/// file `ca` (a league's own, or a self-signed server certificate).
+pub fn trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, NetError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let bad = |e: String| NetError::Tls(format!("{}: {e}", ca.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| bad(e.to_string()))? {
+        let cert = cert.map_err(|e| bad(e.to_string()))?;
+        roots.add(cert).map_err(|e| bad(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no certificate in the file".into()));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 impl Conn {
-    pub async fn connect(url: &str) -> Result<Conn, NetError> {
+    /// Connects to `url` (`ws://` or `wss://`). For `wss://`, the server's
+    /// certificate must be signed by one in `ca` when given, otherwise by one
+    /// the system trusts.
+    pub async fn connect(url: &str, ca: Option<&Path>) -> Result<Conn, NetError> {
         let url = normalize_url(url);
         let config = WebSocketConfig::default()
             .max_message_size(Some(16 << 20))
             .max_frame_size(Some(16 << 20));
-        let (ws, _) =
-            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
-                .await
-                .map_err(|source| NetError::Connect { url, source })?;
+        let connector = match ca {
+            Some(ca) if url.starts_with("wss://") => {
+                Some(tokio_tungstenite::Connector::Rustls(trusting(ca)?))
+            }
+            _ => None,
+        };
+        let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            Some(config),
+            true,
+            connector,
+        )
+        .await
+        .map_err(|source| NetError::Connect { url, source })?;
         Ok(Conn { ws })
     }
 

@@ -102,7 +102,7 @@ pub async fn run<B: Backend>(
                                         }
                                     }
                                     Effect::Login { server, user, password } => {
-                                        let login = Login { server, user, password };
+                                        let login = Login { server, user, password, ca: None };
                                         link = Some(connect(login.clone()));
                                         current = Some(login);
                                     }

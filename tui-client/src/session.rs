@@ -24,6 +24,8 @@ pub struct Login {
     pub server: String,
     pub user: String,
     pub password: String,
+    /// For `wss://`: trust the certificates in this PEM file.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -128,7 +130,12 @@ async fn connection(
     events: &mpsc::UnboundedSender<NetEvent>,
     out: &mut mpsc::UnboundedReceiver<Outgoing>,
 ) -> End {
-    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, Conn::connect(&login.server)).await {
+    let mut conn = match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        Conn::connect(&login.server, login.ca.as_deref()),
+    )
+    .await
+    {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return End::Dropped(e.to_string()),
         Err(_) => return End::Dropped(format!("no answer from {} within 5 s", login.server)),

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use server::{ctl, pw, start_server, start_server_on};
+use server::{ctl, pw, start_server, start_server_on, start_server_with};
 
 fn ok(out: &Output) -> String {
     assert_eq!(
@@ -180,4 +180,40 @@ fn watch_rides_out_a_server_restart() {
     );
     let _ = watch.kill();
     let _ = watch.wait();
+}
+
+#[test]
+fn ctl_over_wss_trusting_the_leagues_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let s = start_server_with(
+        &dir.path().join("data"),
+        "127.0.0.1:0",
+        &[
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            key_pem.to_str().unwrap(),
+        ],
+    );
+    assert!(s.url.starts_with("wss://"), "{}", s.url);
+    let ca = cert_pem.to_str().unwrap();
+    let with_ca = |args: &[&str]| {
+        let mut all = vec!["--ca", ca];
+        all.extend_from_slice(args);
+        ctl(&s.url, "presenter", &pw("presenter"), &all)
+    };
+    assert_eq!(
+        ok(&with_ca(&["start", "--seed", "1"])).trim(),
+        "accepted seq=1"
+    );
+    // Not trusted: a clear error, exit 2, nothing done.
+    let out = ctl(&s.url, "presenter", &pw("presenter"), &["pause"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate"), "{err}");
+    assert!(ok(&with_ca(&["state"])).contains("seq 1"));
 }

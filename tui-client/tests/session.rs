@@ -48,6 +48,7 @@ async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
             server: s.url.clone(),
             user: "mi".into(),
             password: pw("mi"),
+            ca: None,
         },
         tx,
     );
@@ -115,6 +116,7 @@ async fn a_wrong_password_ends_the_session_with_the_reason() {
             server: s.url.clone(),
             user: "mi".into(),
             password: "nope".into(),
+            ca: None,
         },
         tx,
     );

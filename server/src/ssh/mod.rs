@@ -538,6 +538,7 @@ async fn run_session(
                     server: "ssh".into(),
                     user: session.user.clone(),
                     password: String::new(),
+                    ca: None,
                 };
                 let r = auction_tui::run::run(
                     &mut terminal,

@@ -52,6 +52,15 @@ impl ServerProc {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> ServerProc {
+        Self::spawn(data, extra, None)
+    }
+
+    /// Logs everything (`trace`) into `log`.
+    pub fn start_logging(data: &Path, extra: &[&str], log: &Path) -> ServerProc {
+        Self::spawn(data, extra, Some(log))
+    }
+
+    fn spawn(data: &Path, extra: &[&str], log: Option<&Path>) -> ServerProc {
         let mut cmd = Process::new(env!("CARGO_BIN_EXE_auction-server"));
         cmd.args([
             "--data",
@@ -68,6 +77,10 @@ impl ServerProc {
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+        if let Some(log) = log {
+            cmd.env("AUCTION_LOG", "trace")
+                .stderr(std::fs::File::create(log).unwrap());
+        }
         for user in ACCOUNTS {
             if user != "viewer" {
                 cmd.env(
@@ -80,14 +93,20 @@ impl ServerProc {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut stdout = Vec::new();
         let mut ssh = None;
-        let addr = loop {
+        let (scheme, addr) = loop {
             let line = lines
                 .next()
                 .expect("the server exited before listening")
                 .unwrap();
             stdout.push(line.clone());
-            if let Some(rest) = line.strip_prefix("listening on ws://") {
-                break rest.split('/').next().unwrap().to_string();
+            if let Some((scheme, rest)) = line
+                .strip_prefix("listening on ")
+                .and_then(|l| l.split_once("://"))
+            {
+                break (
+                    scheme.to_string(),
+                    rest.split('/').next().unwrap().to_string(),
+                );
             }
         };
         // The SSH line follows the data line.
@@ -105,7 +124,7 @@ impl ServerProc {
         std::thread::spawn(move || for _ in lines {});
         ServerProc {
             child,
-            url: format!("ws://{addr}/ws"),
+            url: format!("{scheme}://{addr}/ws"),
             addr,
             data: data.to_path_buf(),
             stdout,

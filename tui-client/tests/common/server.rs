@@ -44,6 +44,11 @@ pub fn pw(user: &str) -> String {
 
 /// Starts a server on `listen` (`127.0.0.1:0` for any free port).
 pub fn start_server_on(data: &Path, listen: &str) -> Server {
+    start_server_with(data, listen, &[])
+}
+
+/// Starts a server with `extra` flags.
+pub fn start_server_with(data: &Path, listen: &str, extra: &[&str]) -> Server {
     let mut cmd = Command::new(server_bin());
     cmd.args([
         "--data",
@@ -52,6 +57,7 @@ pub fn start_server_on(data: &Path, listen: &str) -> Server {
         listen,
         "--no-ssh",
     ])
+    .args(extra)
     .env("AUCTION_LOG", "warn")
     .stdout(Stdio::piped());
     for user in ["admin", "presenter", "mi", "csk"] {
@@ -70,6 +76,7 @@ pub fn start_server_on(data: &Path, listen: &str) -> Server {
     };
     std::thread::spawn(move || for _ in lines {});
     let addr = url
+        .trim_start_matches("wss://")
         .trim_start_matches("ws://")
         .trim_end_matches("/ws")
         .to_string();

@@ -1,0 +1,106 @@
+//! No password, token or key reaches the log, even at `trace`.
+
+mod support;
+
+use std::sync::Arc;
+
+use auction_proto::msg::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
+use russh::client;
+use support::*;
+
+struct AnyHost;
+
+impl client::Handler for AnyHost {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+async fn ssh_password(addr: &str, user: &str, password: &str) -> bool {
+    let config = Arc::new(client::Config::default());
+    let mut handle = client::connect(config, addr, AnyHost).await.unwrap();
+    handle
+        .authenticate_password(user, password)
+        .await
+        .unwrap()
+        .success()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_is_ever_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut server = ServerProc::start_logging(&dir.path().join("data"), &[], &log);
+    let mut secrets: Vec<String> = ACCOUNTS.iter().map(|u| password(u)).collect();
+
+    // Logins that work and logins that do not, over WebSocket and SSH.
+    let mut admin = Client::login(&server.url, "admin").await;
+    let mi = Client::login(&server.url, "mi").await;
+    secrets.extend([admin.token.clone(), mi.token.clone()]);
+    let wrong = "Wrong-Guess-7781".to_string();
+    let mut ws = connect(&server.url).await;
+    let bad = ClientMsg::Login {
+        v: PROTOCOL_VERSION,
+        user: "csk".into(),
+        password: wrong.clone(),
+    };
+    error_for(&mut ws, &bad).await;
+    let resume = ClientMsg::Resume {
+        v: PROTOCOL_VERSION,
+        token: mi.token.clone(),
+        last_seq: 0,
+    };
+    send(&mut ws, &resume).await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+    let forged = "forged-token-0123456789abcdef".to_string();
+    let mut ws2 = connect(&server.url).await;
+    let resume = ClientMsg::Resume {
+        v: PROTOCOL_VERSION,
+        token: forged.clone(),
+        last_seq: 0,
+    };
+    error_for(&mut ws2, &resume).await;
+    let fresh = "Fresh-Password-4242".to_string();
+    send(
+        &mut admin.ws,
+        &ClientMsg::SetPassword {
+            user: "rcb".into(),
+            password: fresh.clone(),
+        },
+    )
+    .await;
+    loop {
+        if let ServerMsg::PasswordSet { .. } = recv(&mut admin.ws).await {
+            break;
+        }
+    }
+    let ssh = server.ssh.clone().expect("ssh is on");
+    assert!(ssh_password(&ssh, "rcb", &fresh).await);
+    assert!(!ssh_password(&ssh, "kkr", &wrong).await);
+    assert!(ssh_password(&ssh, "dc", &password("dc")).await);
+    secrets.extend([wrong, forged, fresh]);
+
+    server.terminate();
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The log is really there, at trace level, and about these very logins.
+    assert!(text.contains("logged in"), "{text}");
+    assert!(text.contains("failed login"), "{text}");
+    assert!(text.contains("password set"), "{text}");
+    assert!(text.contains("TRACE") || text.contains("DEBUG"), "{text}");
+    for secret in &secrets {
+        assert!(!secret.is_empty());
+        if let Some(line) = text.lines().find(|l| l.contains(secret.as_str())) {
+            eprintln!("LEAK: {line}");
+        }
+        assert!(
+            !text.contains(secret.as_str()),
+            "the log holds a secret ({} chars)",
+            secret.len()
+        );
+    }
+}
