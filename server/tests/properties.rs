@@ -4,7 +4,7 @@
 mod common_league;
 
 use auction_proto::state::Outcome;
-use auction_proto::{Actor, Command, Event, Money, PlayerId, PlayerStatus, State, TeamCode};
+use auction_proto::{Actor, Command, Event, Money, PlayerId, State, TeamCode};
 use auction_server::engine::decide;
 use common_league::*;
 use proptest::prelude::*;
@@ -132,64 +132,9 @@ fn command(state: &State, op: &Op, n: &mut u64) -> (Actor, Command) {
 }
 
 fn check_invariants(state: &State, start_total: u64) {
-    let rules = &state.rules;
-    // Money is conserved: purses + what was paid = start ± adjustments.
-    let purses: u64 = state.teams.iter().map(|t| t.purse.0).sum();
-    let adjusted: i64 = state.teams.iter().map(|t| t.adjusted).sum();
-    assert_eq!(
-        (purses + state.total_spent().0) as i64,
-        start_total as i64 + adjusted,
-        "money not conserved"
-    );
-    let mut seen = std::collections::HashSet::new();
-    for t in &state.teams {
-        assert!(
-            t.squad.len() <= rules.squad_max as usize,
-            "{} squad too big",
-            t.team.code
-        );
-        assert!(
-            state.overseas_count(t) <= rules.overseas_max,
-            "{} too many overseas",
-            t.team.code
-        );
-        for id in &t.squad {
-            assert!(seen.insert(*id), "{id} is in two squads or twice in one");
-            match &state.player(*id).unwrap().status {
-                PlayerStatus::Sold { team, .. } => assert_eq!(team, &t.team.code),
-                other => panic!("{id} in a squad but {other:?}"),
-            }
-        }
+    if let Err(broken) = auction_server::engine::invariants::check(state, start_total) {
+        panic!("{broken}");
     }
-    // A player sold is in exactly one squad.
-    for p in &state.players {
-        if let PlayerStatus::Sold { .. } = p.status {
-            assert!(
-                seen.contains(&p.player.id),
-                "{} sold but in no squad",
-                p.player.id
-            );
-        }
-    }
-    if let Some(lot) = &state.lot {
-        assert_eq!(
-            state.player(lot.player).unwrap().status,
-            PlayerStatus::OnBlock
-        );
-        for pair in lot.bids.windows(2) {
-            assert!(
-                pair[1].amount > pair[0].amount,
-                "the leading bid must strictly rise"
-            );
-            assert_ne!(pair[1].team, pair[0].team, "a team outbid itself");
-        }
-    }
-    let on_block = state
-        .players
-        .iter()
-        .filter(|p| p.status == PlayerStatus::OnBlock)
-        .count();
-    assert_eq!(on_block, usize::from(state.lot.is_some()));
 }
 
 proptest! {

@@ -29,6 +29,14 @@ enum Step {
 }
 
 impl Decoder {
+    /// The most bytes an unfinished sequence may hold back.
+    pub const MAX_HELD: usize = MAX_SEQUENCE;
+
+    /// Bytes held back, waiting for the rest of a sequence.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Decodes what can be decoded; keeps an incomplete tail for later.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<KeyEvent> {
         self.buf.extend_from_slice(bytes);
@@ -134,15 +142,18 @@ fn cursor_key(b: u8) -> Option<KeyCode> {
     }
 }
 
-/// `ESC [ params final`.
+/// `ESC [ params final`. A sequence whose final byte is not within the first
+/// [`MAX_SEQUENCE`] bytes is garbage: those bytes are dropped (the same
+/// bytes however the input was split into packets).
 fn csi(b: &[u8]) -> Step {
-    let Some(end) = b[2..]
+    let window = &b[..b.len().min(MAX_SEQUENCE)];
+    let Some(end) = window[2..]
         .iter()
         .position(|c| (0x40..=0x7e).contains(c))
         .map(|p| p + 2)
     else {
-        return if b.len() > MAX_SEQUENCE {
-            Step::Key(None, b.len())
+        return if b.len() >= MAX_SEQUENCE {
+            Step::Key(None, MAX_SEQUENCE)
         } else {
             Step::More
         };

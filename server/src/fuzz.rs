@@ -1,0 +1,105 @@
+//! Entry points for fuzzing: the fuzz targets in `fuzz/` (cargo-fuzz) and
+//! the proptest runs of the same functions in CI. Each takes arbitrary bytes
+//! and panics only when something is wrong.
+
+use std::sync::OnceLock;
+
+use auction_proto::msg::{ClientMsg, ServerMsg};
+use auction_proto::{Access, Actor, Command, League, Money, State};
+
+use crate::engine::{decide, invariants};
+use crate::ssh::input::Decoder;
+
+/// The WebSocket decoder: whatever a client sends, decoding never panics,
+/// and what decodes writes back to the same message.
+pub fn protocol(data: &[u8]) {
+    if let Ok(msg) = serde_json::from_slice::<ClientMsg>(data) {
+        let text = serde_json::to_string(&msg).expect("a decoded message serializes");
+        let back: ClientMsg = serde_json::from_str(&text).expect("what we write, we read");
+        assert_eq!(back, msg, "{text}");
+    }
+    // Clients decode what servers send, and amounts typed by people.
+    let _ = serde_json::from_slice::<ServerMsg>(data);
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(m) = text.parse::<Money>()
+    {
+        assert_eq!(m.to_string().parse::<Money>().ok(), Some(m), "{text}");
+    }
+}
+
+fn league() -> &'static League {
+    static LEAGUE: OnceLock<League> = OnceLock::new();
+    LEAGUE.get_or_init(|| crate::league::bundled().league)
+}
+
+/// The command handler: lines of `<actor byte><command JSON>` from every
+/// kind of account, against the bundled league. Whatever is asked, the
+/// invariants hold, a team only ever bids for itself, a viewer changes
+/// nothing, and deciding is deterministic.
+pub fn commands(data: &[u8]) {
+    let league = league();
+    let mut state = State::new(league);
+    let start_total: u64 = state.teams.iter().map(|t| t.purse.0).sum();
+    let mut actors = vec![
+        Actor::new("admin", Access::Admin),
+        Actor::new("presenter", Access::Presenter),
+        Actor::new("viewer", Access::Viewer),
+    ];
+    for t in &league.teams {
+        let code = t.code.clone();
+        actors.push(Actor::new(code.account(), Access::Team { team: code }));
+    }
+    let mut now = 1_700_000_000_000u64;
+    for line in data.split(|b| *b == b'\n') {
+        let Some((&who, json)) = line.split_first() else {
+            continue;
+        };
+        let actor = &actors[usize::from(who) % actors.len()];
+        now += 997 * u64::from(who % 8);
+        let Ok(cmd) = serde_json::from_slice::<Command>(json) else {
+            continue;
+        };
+        let decided = decide(&state, &cmd, actor, now);
+        assert_eq!(
+            decided,
+            decide(&state, &cmd, actor, now),
+            "not deterministic"
+        );
+        let Ok(event) = decided else { continue };
+        match (&actor.access, &cmd) {
+            (Access::Viewer, _) => panic!("a viewer's {cmd:?} was accepted"),
+            (Access::Team { team }, Command::Bid { team: t, .. } | Command::Raise { team: t }) => {
+                assert_eq!(team, t, "a team bid for another")
+            }
+            (Access::Team { .. }, other) => panic!("a team's {other:?} was accepted"),
+            _ => {}
+        }
+        state.apply(&event);
+        if let Err(broken) = invariants::check(&state, start_total) {
+            panic!("{broken} after {cmd:?} by {}", actor.user);
+        }
+    }
+}
+
+/// The SSH input decoder: any bytes, in any packet sizes, decode without a
+/// panic, to the same keys however they are split, holding back at most one
+/// short unfinished sequence.
+pub fn ssh_input(data: &[u8]) {
+    let Some((&split, data)) = data.split_first() else {
+        return;
+    };
+    let mut whole = Decoder::default();
+    let expected = whole.feed(data);
+    let mut pieces = Decoder::default();
+    let mut got = Vec::new();
+    for chunk in data.chunks(usize::from(split % 16) + 1) {
+        got.extend(pieces.feed(chunk));
+        assert!(
+            pieces.buffered() <= Decoder::MAX_HELD,
+            "the decoder holds too much"
+        );
+    }
+    assert_eq!(got, expected, "the keys depend on how the bytes were split");
+    assert_eq!(pieces.flush(), whole.flush());
+    assert!(!pieces.pending());
+}

@@ -1,0 +1,81 @@
+//! The fuzz targets' entry points (see `fuzz/`), run in CI under proptest:
+//! every committed seed as it is, then random bytes and mutated seeds. The
+//! long coverage-guided runs are documented in docs/security.md.
+
+use std::path::PathBuf;
+
+use auction_server::fuzz;
+use proptest::prelude::*;
+
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/seeds")
+        .join(target);
+    let mut all: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|f| std::fs::read(f.unwrap().path()).unwrap())
+        .collect();
+    all.sort();
+    assert!(all.len() >= 5, "{target}: the seed corpus is missing");
+    all
+}
+
+/// A seed with a few bytes overwritten, inserted or cut.
+fn mutated(target: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let seeds = seeds(target);
+    (
+        0..seeds.len(),
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..8),
+    )
+        .prop_map(move |(i, edits)| {
+            let mut s = seeds[i].clone();
+            for (at, byte, kind) in edits {
+                let n = s.len();
+                match kind {
+                    0 if n > 0 => s[at.index(n)] = byte,
+                    1 => s.insert(at.index(n + 1), byte),
+                    _ if n > 0 => {
+                        s.remove(at.index(n));
+                    }
+                    _ => {}
+                }
+            }
+            s
+        })
+}
+
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..512)
+}
+
+#[test]
+fn every_seed_passes_every_target() {
+    for s in seeds("protocol") {
+        fuzz::protocol(&s);
+    }
+    for s in seeds("commands") {
+        fuzz::commands(&s);
+    }
+    for s in seeds("ssh_input") {
+        fuzz::ssh_input(&s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn protocol_decoder(data in prop_oneof![bytes(), mutated("protocol")]) {
+        fuzz::protocol(&data);
+    }
+
+    #[test]
+    fn command_handler(data in prop_oneof![bytes(), mutated("commands")]) {
+        fuzz::commands(&data);
+    }
+
+    #[test]
+    fn ssh_input_decoder(data in prop_oneof![bytes(), mutated("ssh_input")]) {
+        fuzz::ssh_input(&data);
+    }
+}
