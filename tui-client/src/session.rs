@@ -28,9 +28,34 @@ pub struct Login {
     pub ca: Option<std::path::PathBuf>,
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const PING_EVERY: Duration = Duration::from_secs(5);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How the session paces itself on a flaky network.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// Connecting and logging in (or resuming) must finish within this.
+    pub connect_timeout: Duration,
+    /// A ping (answered with a pong, which also measures the round trip).
+    pub ping_every: Duration,
+    /// Nothing heard for this long: the connection is dead (a half-open
+    /// socket after a laptop slept or the Wi-Fi dropped), reconnect.
+    pub dead_after: Duration,
+    /// The first retry waits `first_backoff`, doubling up to `max_backoff`,
+    /// each with up to a quarter more at random so a room does not
+    /// reconnect in lockstep.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            connect_timeout: Duration::from_secs(5),
+            ping_every: Duration::from_secs(5),
+            dead_after: Duration::from_secs(15),
+            first_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -44,16 +69,36 @@ pub fn spawn(
     login: Login,
     events: mpsc::UnboundedSender<NetEvent>,
 ) -> mpsc::UnboundedSender<Outgoing> {
+    spawn_with(login, Timing::default(), events)
+}
+
+/// [`spawn`] with its own timing.
+pub fn spawn_with(
+    login: Login,
+    timing: Timing,
+    events: mpsc::UnboundedSender<NetEvent>,
+) -> mpsc::UnboundedSender<Outgoing> {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(login, events, rx));
+    tokio::spawn(run(login, timing, events, rx));
     tx
 }
 
 enum End {
     /// Never logged in: tell the user, do not retry.
     LoginFailed(String),
-    Dropped(String),
+    /// The connection ended; `was_up` when it had been logged in.
+    Dropped {
+        reason: String,
+        was_up: bool,
+    },
     AppGone,
+}
+
+fn dropped(reason: impl Into<String>) -> End {
+    End::Dropped {
+        reason: reason.into(),
+        was_up: false,
+    }
 }
 
 struct Resume {
@@ -63,30 +108,36 @@ struct Resume {
 
 async fn run(
     login: Login,
+    timing: Timing,
     events: mpsc::UnboundedSender<NetEvent>,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
     let mut resume: Option<Resume> = None;
-    let mut backoff = Duration::from_millis(250);
+    let mut backoff = timing.first_backoff;
     loop {
         let _ = events.send(NetEvent::Connecting);
-        match connection(&login, &mut resume, &events, &mut out).await {
+        match connection(&login, &timing, &mut resume, &events, &mut out).await {
             End::AppGone => return,
             End::LoginFailed(message) => {
                 let _ = events.send(NetEvent::LoginFailed(message));
                 return;
             }
-            End::Dropped(reason) => {
+            End::Dropped { reason, was_up } => {
                 if resume.is_none() {
                     let _ = events.send(NetEvent::LoginFailed(reason));
                     return;
                 }
+                if was_up {
+                    backoff = timing.first_backoff;
+                }
+                let jitter = rand::random_range(0..=backoff.as_millis() as u64 / 4);
+                let pause = backoff + Duration::from_millis(jitter);
                 let _ = events.send(NetEvent::Disconnected {
                     reason,
-                    retry_in_ms: backoff.as_millis() as u64,
+                    retry_in_ms: pause.as_millis() as u64,
                 });
                 // While waiting, refuse what the app sends rather than send it late.
-                let wait = tokio::time::sleep(backoff);
+                let wait = tokio::time::sleep(pause);
                 tokio::pin!(wait);
                 loop {
                     tokio::select! {
@@ -109,7 +160,7 @@ async fn run(
                         }
                     }
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                backoff = (backoff * 2).min(timing.max_backoff);
                 continue;
             }
         }
@@ -124,22 +175,11 @@ fn welcome_event(w: Welcome) -> NetEvent {
     }
 }
 
-async fn connection(
-    login: &Login,
-    resume: &mut Option<Resume>,
-    events: &mpsc::UnboundedSender<NetEvent>,
-    out: &mut mpsc::UnboundedReceiver<Outgoing>,
-) -> End {
-    let mut conn = match tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        Conn::connect(&login.server, login.ca.as_deref()),
-    )
-    .await
-    {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return End::Dropped(e.to_string()),
-        Err(_) => return End::Dropped(format!("no answer from {} within 5 s", login.server)),
-    };
+/// Connects, then resumes (or logs in). `Err` ends the attempt.
+async fn open(login: &Login, resume: &Option<Resume>) -> Result<(Conn, Welcome), End> {
+    let mut conn = Conn::connect(&login.server, login.ca.as_deref())
+        .await
+        .map_err(|e| dropped(e.to_string()))?;
     // Resume when we can; fall back to a fresh login if the token is gone.
     let resumed = match resume.as_ref() {
         Some(r) => match conn.resume(&r.token, r.seq).await {
@@ -148,7 +188,7 @@ async fn connection(
                 code: ErrorCode::BadToken,
                 ..
             }) => None,
-            Err(e) => return End::Dropped(e.to_string()),
+            Err(e) => return Err(dropped(e.to_string())),
         },
         None => None,
     };
@@ -156,10 +196,32 @@ async fn connection(
         Some(w) => w,
         None => match conn.login(&login.user, &login.password).await {
             Ok(w) => w,
-            Err(NetError::Server { message, .. }) => return End::LoginFailed(message),
-            Err(e) => return End::Dropped(e.to_string()),
+            Err(NetError::Server { message, .. }) => return Err(End::LoginFailed(message)),
+            Err(e) => return Err(dropped(e.to_string())),
         },
     };
+    Ok((conn, welcome))
+}
+
+async fn connection(
+    login: &Login,
+    timing: &Timing,
+    resume: &mut Option<Resume>,
+    events: &mpsc::UnboundedSender<NetEvent>,
+    out: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> End {
+    let (mut conn, welcome) =
+        match tokio::time::timeout(timing.connect_timeout, open(login, resume)).await {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(end)) => return end,
+            Err(_) => {
+                return dropped(format!(
+                    "no answer from {} within {} s",
+                    login.server,
+                    timing.connect_timeout.as_secs_f32()
+                ));
+            }
+        };
     let mut seq = match (&welcome.snapshot, resume.as_ref()) {
         (Some(s), _) => s.seq,
         (None, Some(r)) => r.seq,
@@ -173,15 +235,21 @@ async fn connection(
     if events.send(welcome_event(welcome)).is_err() {
         return End::AppGone;
     }
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut ping = tokio::time::interval(timing.ping_every);
     let mut awaiting_snapshot = false;
+    let mut last_heard = tokio::time::Instant::now();
+    let lost = |reason: String| End::Dropped {
+        reason,
+        was_up: true,
+    };
     loop {
         tokio::select! {
             msg = conn.recv_raw() => {
                 let msg = match msg {
                     Ok((m, _)) => m,
-                    Err(e) => return End::Dropped(e.to_string()),
+                    Err(e) => return lost(e.to_string()),
                 };
+                last_heard = tokio::time::Instant::now();
                 let ev = match msg {
                     ServerMsg::Event(e) if e.seq == seq + 1 => {
                         seq = e.seq;
@@ -193,7 +261,7 @@ async fn connection(
                         if !awaiting_snapshot {
                             awaiting_snapshot = true;
                             if conn.send(&ClientMsg::Snapshot).await.is_err() {
-                                return End::Dropped("connection lost".into());
+                                return lost("connection lost".into());
                             }
                         }
                         continue;
@@ -227,12 +295,22 @@ async fn connection(
                     Some(Outgoing::SetPassword { user, password }) => ClientMsg::SetPassword { user, password },
                 };
                 if let Err(e) = conn.send(&msg).await {
-                    return End::Dropped(e.to_string());
+                    return lost(e.to_string());
                 }
             }
             _ = ping.tick() => {
-                if let Err(e) = conn.send(&ClientMsg::Ping { nonce: now_ms() }).await {
-                    return End::Dropped(e.to_string());
+                if last_heard.elapsed() > timing.dead_after {
+                    return lost(format!(
+                        "no answer from the server for {} s",
+                        timing.dead_after.as_secs_f32()
+                    ));
+                }
+                // A peer gone without a goodbye can leave this send waiting.
+                let msg = ClientMsg::Ping { nonce: now_ms() };
+                match tokio::time::timeout(timing.dead_after, conn.send(&msg)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return lost(e.to_string()),
+                    Err(_) => return lost("the connection is stuck".into()),
                 }
             }
         }

@@ -131,3 +131,151 @@ async fn a_wrong_password_ends_the_session_with_the_reason() {
         }
     }
 }
+
+#[path = "common/proxy.rs"]
+mod proxy;
+
+/// Cuts, a stall and half-open connections between a team's session and the
+/// server, while the auction goes on: the session reconnects by itself each
+/// time and ends with every event exactly once, in order, with the server's
+/// state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_network_loses_and_repeats_nothing() {
+    use auction_proto::{Command, TeamCode};
+    use auction_tui::net::Conn;
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let net = proxy::Proxy::start(&s.addr).await;
+    let timing = session::Timing {
+        connect_timeout: Duration::from_millis(1000),
+        ping_every: Duration::from_millis(200),
+        dead_after: Duration::from_millis(1000),
+        first_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(400),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _out = session::spawn_with(
+        Login {
+            server: format!("ws://{}/ws", net.addr),
+            user: "mi".into(),
+            password: pw("mi"),
+            ca: None,
+        },
+        timing,
+        tx,
+    );
+    // What the session delivers, collected as it comes.
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if seen_tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    let mut presenter = Conn::connect(&s.url, None).await.unwrap();
+    presenter
+        .login("presenter", &pw("presenter"))
+        .await
+        .unwrap();
+    let mut n = 0u64;
+    let mut last_seq = 0;
+    let mut command = async |presenter: &mut Conn, cmd: Command| {
+        n += 1;
+        presenter
+            .send(&auction_proto::msg::ClientMsg::Command {
+                id: format!("p{n}"),
+                command: cmd,
+            })
+            .await
+            .unwrap();
+        loop {
+            match presenter.recv_raw().await.unwrap().0 {
+                auction_proto::msg::ServerMsg::Accepted { seq, .. } => return Some(seq),
+                auction_proto::msg::ServerMsg::Rejected { .. } => return None,
+                _ => {}
+            }
+        }
+    };
+    last_seq = command(&mut presenter, Command::Start { seed: Some(3) })
+        .await
+        .unwrap_or(last_seq);
+    let faults: [(&str, &dyn Fn(&proxy::Proxy)); 4] = [
+        ("cut", &|p| p.cut()),
+        ("stall", &|p| p.stall()),
+        ("half-open", &|p| p.half_open()),
+        ("cut again", &|p| p.cut()),
+    ];
+    for (name, fault) in faults {
+        // The room goes on: a lot with bids, during the fault.
+        fault(&net);
+        for cmd in [
+            Command::Next,
+            Command::Raise {
+                team: TeamCode::new("CSK"),
+            },
+            Command::Raise {
+                team: TeamCode::new("MI"),
+            },
+            Command::Sold,
+        ] {
+            if let Some(seq) = command(&mut presenter, cmd).await {
+                last_seq = seq;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        net.resume();
+        eprintln!("{name}: server at seq {last_seq}");
+    }
+    // Everything arrives once, in order, and the state is the server's.
+    let mut seqs = Vec::new();
+    let mut state = None;
+    let mut drops = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seqs.last().copied().unwrap_or(0) < last_seq {
+        let ev = tokio::time::timeout_at(deadline, seen.recv())
+            .await
+            .unwrap_or_else(|_| panic!("stuck at {:?} of {last_seq}", seqs.last()))
+            .expect("session ended");
+        match ev {
+            NetEvent::Welcome {
+                snapshot: Some(snap),
+                ..
+            } => {
+                assert!(
+                    seqs.is_empty(),
+                    "a snapshot after the first login: events were lost"
+                );
+                seqs.push(snap.seq);
+                state = Some(snap.state);
+            }
+            NetEvent::Snapshot(_) => panic!("a resync snapshot: the resume missed events"),
+            NetEvent::Event(e) => {
+                seqs.push(e.seq);
+                state.as_mut().unwrap().apply(&e.event);
+            }
+            NetEvent::Disconnected { .. } => drops += 1,
+            _ => {}
+        }
+    }
+    let first = seqs[0];
+    assert_eq!(
+        seqs,
+        (first..=last_seq).collect::<Vec<_>>(),
+        "missing or repeated events"
+    );
+    assert!(drops >= 4, "only {drops} reconnections for 4 faults");
+    let snapshot = presenter_snapshot(&mut presenter).await;
+    assert_eq!(state.unwrap(), snapshot);
+}
+
+async fn presenter_snapshot(presenter: &mut auction_tui::net::Conn) -> auction_proto::State {
+    use auction_proto::msg::{ClientMsg, ServerMsg};
+    presenter.send(&ClientMsg::Snapshot).await.unwrap();
+    loop {
+        if let ServerMsg::Snapshot(s) = presenter.recv_raw().await.unwrap().0 {
+            return s.state;
+        }
+    }
+}
