@@ -201,7 +201,8 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
     last_seq = command(&mut presenter, Command::Start { seed: Some(3) })
         .await
         .unwrap_or(last_seq);
-    let faults: [(&str, &dyn Fn(&proxy::Proxy)); 4] = [
+    type Fault<'a> = (&'a str, &'a dyn Fn(&proxy::Proxy));
+    let faults: [Fault; 4] = [
         ("cut", &|p| p.cut()),
         ("stall", &|p| p.stall()),
         ("half-open", &|p| p.half_open()),
