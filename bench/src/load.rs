@@ -24,6 +24,8 @@ pub struct LoadConfig {
     /// Bids per second; 0 sends each bid as soon as the previous is answered.
     pub rate: f64,
     pub floor: bool,
+    /// Viewers that log in and never read again.
+    pub stalled: usize,
     /// Use this server instead of starting one.
     pub server: Option<String>,
 }
@@ -31,6 +33,7 @@ pub struct LoadConfig {
 #[derive(Debug, Serialize)]
 pub struct LoadReport {
     pub viewers: usize,
+    pub stalled: usize,
     pub bids: usize,
     pub accepted: usize,
     pub ack_p50_ms: f64,
@@ -68,6 +71,31 @@ struct Tally {
     count: Vec<AtomicU64>,
     last_us: Vec<AtomicU64>,
     out_of_order: AtomicU64,
+}
+
+/// A viewer that logs in and never reads: a small receive window, so the
+/// server's writes to it block after a few dozen events.
+async fn stalled_viewer(url: &str) -> anyhow::Result<Ws> {
+    let addr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .context("a ws:// URL")?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let stream = socket
+        .connect(
+            tokio::net::lookup_host(addr)
+                .await?
+                .next()
+                .context("address")?,
+        )
+        .await?;
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
+    let msg = serde_json::json!({"type": "login", "v": 1, "user": "viewer", "password": ""});
+    ws.send(Message::Text(msg.to_string().into())).await?;
+    Ok(ws)
 }
 
 async fn login(url: &str, user: &str) -> anyhow::Result<(Ws, u64)> {
@@ -232,6 +260,10 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
         connected += 1;
     }
     let connect_seconds = t.elapsed().as_secs_f64();
+    let mut asleep = Vec::new();
+    for _ in 0..cfg.stalled {
+        asleep.push(stalled_viewer(&url).await?);
+    }
     // Idle: CPU over 5 s, and the lowest of five RSS readings a second apart
     // (the allocator returns the logins' transient buffers with a delay).
     let cpu0 = cpu();
@@ -326,8 +358,10 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     } else {
         (None, None)
     };
+    drop(asleep);
     Ok(LoadReport {
         viewers: cfg.viewers,
+        stalled: cfg.stalled,
         bids: cfg.bids,
         accepted: sent_at.len(),
         ack_p50_ms: ms(&acks, 0.5),

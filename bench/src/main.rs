@@ -49,6 +49,10 @@ enum Bench {
         /// Also measure plain TCP writes of the same bytes to as many sockets.
         #[arg(long)]
         floor: bool,
+        /// Viewers that log in and then never read (a laptop asleep): the
+        /// others' figures must not move.
+        #[arg(long, default_value_t = 0)]
+        stalled: usize,
         /// An already running server (its presenter and team passwords must be the bench's).
         #[arg(long)]
         server: Option<String>,
@@ -222,6 +226,7 @@ fn main() -> anyhow::Result<()> {
             bids,
             rate,
             floor,
+            stalled,
             server,
             json,
         } => {
@@ -233,6 +238,7 @@ fn main() -> anyhow::Result<()> {
                     bids,
                     rate,
                     floor,
+                    stalled,
                     server,
                 }))?;
             if !json {

@@ -23,6 +23,7 @@ async fn complete(viewers: usize) {
         bids: 60,
         rate: 0.0,
         floor: viewers <= 10,
+        stalled: usize::from(viewers > 10),
         server: None,
     })
     .await

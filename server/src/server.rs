@@ -87,18 +87,19 @@ impl Origins {
     }
 }
 
-/// Counts open connections per address.
+/// Counts open connections per address (WebSocket, HTTP and SSH together).
 #[derive(Default)]
-struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+pub(crate) struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
 
 /// Holds one connection's place in [`PerAddress`].
-struct AddressSlot {
+pub(crate) struct AddressSlot {
     app: Arc<App>,
     ip: IpAddr,
 }
 
 impl PerAddress {
-    fn take(app: &Arc<App>, ip: IpAddr) -> Option<AddressSlot> {
+    /// A place for one more connection from `ip`, if it has any left.
+    pub(crate) fn take(app: &Arc<App>, ip: IpAddr) -> Option<AddressSlot> {
         let mut map = app.per_address.0.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(ip).or_default();
         if *n >= app.limits.max_per_address {

@@ -168,7 +168,9 @@ impl russh::server::Server for SshServer {
     type Handler = Connection;
 
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
+        let address = peer.and_then(|p| crate::server::PerAddress::take(&self.app, p.ip()));
         Connection {
+            address,
             app: self.app.clone(),
             peer,
             sessions: self.sessions.clone(),
@@ -191,6 +193,9 @@ pub struct Connection {
     channel: Option<(ChannelId, tokio::sync::OwnedSemaphorePermit)>,
     size: (u16, u16),
     input: Option<mpsc::Sender<SshIn>>,
+    /// This connection's place in the per-address limit; `None` when its
+    /// address has none left (no session is opened then).
+    address: Option<crate::server::AddressSlot>,
 }
 
 /// What the handler forwards to a session.
@@ -297,6 +302,11 @@ impl russh::server::Handler for Connection {
             reply
                 .reject(ChannelOpenFailure::AdministrativelyProhibited)
                 .await;
+            return Ok(());
+        }
+        if self.address.is_none() {
+            tracing::warn!(peer = ?self.peer, "connection limit for this address reached (SSH)");
+            reply.reject(ChannelOpenFailure::ResourceShortage).await;
             return Ok(());
         }
         match self.sessions.clone().try_acquire_owned() {
