@@ -422,3 +422,43 @@ fn a_bad_certificate_or_key_stops_the_server_with_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TLS") && err.contains("cert.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn a_message_flood_is_slowed_down_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start_with(dir.path(), &["--messages-per-second", "20"]);
+    let mut flood = connect(&server.url).await;
+    let mut calm = connect(&server.url).await;
+    let started = Instant::now();
+    for nonce in 0..60 {
+        send(&mut flood, &ClientMsg::Ping { nonce }).await;
+    }
+    // Another connection is answered at once meanwhile.
+    send(&mut calm, &ClientMsg::Ping { nonce: 99 }).await;
+    assert!(matches!(
+        recv(&mut calm).await,
+        ServerMsg::Pong { nonce: 99 }
+    ));
+    assert!(started.elapsed() < Duration::from_millis(900));
+    // Every message of the flood is answered, in order, at 20 a second.
+    for nonce in 0..60 {
+        match recv(&mut flood).await {
+            ServerMsg::Pong { nonce: got } => assert_eq!(got, nonce),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "60 messages at 20/s took only {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_total_connection_limit_refuses_the_one_too_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start_with(dir.path(), &["--max-connections", "2"]);
+    let _a = connect(&server.url).await;
+    let _b = connect(&server.url).await;
+    assert!(handshake(&server.url, None).await.is_err());
+}
