@@ -80,6 +80,11 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     pub event: Event,
+    /// SHA-256 (hex) of the previous entry as stored (64 zeros before the
+    /// first): the log is a hash chain, so an edited or lost entry shows.
+    /// Absent in logs written before the chain existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 impl Entry {
@@ -94,6 +99,7 @@ impl Entry {
             },
             request_id: None,
             event: self.event.clone(),
+            prev: self.prev.clone(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod fuzz;
 pub mod http;
 pub mod io;
 pub mod league;
+pub mod record;
 pub mod run;
 pub mod server;
 pub mod ssh;

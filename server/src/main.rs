@@ -11,6 +11,8 @@ use auction_server::run::{Options, TlsFiles, start};
 use auction_server::server::{Limits, Origins};
 use clap::{Parser, Subcommand};
 
+mod offline;
+
 // Password hashing allocates ~19 MiB per hash from several threads; glibc's
 // allocator keeps those arenas resident for good (over 200 MiB after the
 // accounts are provisioned). mimalloc hands the memory back.
@@ -117,6 +119,41 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// Print the event log (the server must be stopped).
+    Log {
+        /// Only entries after this seq.
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// One JSON entry per line, as stored (with its hash link).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the log's hash chain, its replay and its snapshots; exit 1 at
+    /// the first tampered or corrupt entry (the server must be stopped).
+    Verify,
+    /// Show the state at any point of the log (the server must be stopped).
+    Replay {
+        /// The last seq to apply (default: the whole log).
+        #[arg(long)]
+        to: Option<u64>,
+        /// The whole state as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Squads, purses, unsold players and a summary (the server must be stopped).
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Write to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -162,6 +199,32 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Passwd { user }) => passwd(&cli.data, cli.league.as_ref(), &user),
         Some(Cmd::User { cmd }) => user_cmd(&cli.data, cli.league.as_ref(), cmd),
+        Some(Cmd::Log { since, json }) => {
+            let fallback = load_league(cli.league.as_ref())?.league;
+            offline::log(&offline::open(&cli.data)?, &fallback, since, json)
+        }
+        Some(Cmd::Verify) => {
+            let fallback = load_league(cli.league.as_ref())?.league;
+            if !offline::verify(&offline::open(&cli.data)?, &fallback)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Some(Cmd::Replay { to, json }) => {
+            let fallback = load_league(cli.league.as_ref())?.league;
+            offline::replay(&offline::open(&cli.data)?, &fallback, to, json)
+        }
+        Some(Cmd::Export { format, out }) => {
+            let fallback = load_league(cli.league.as_ref())?.league;
+            let store = offline::open(&cli.data)?;
+            let (state, seq) = auction_server::record::replay(&store, &fallback, None)?;
+            let export = auction_tui::export::build(&state, seq);
+            let text = match format {
+                Format::Csv => export.to_csv(),
+                Format::Json => export.to_json(),
+            };
+            offline::write_out(&text, out.as_ref())
+        }
         Some(Cmd::Serve) | None => serve(cli),
     }
 }

@@ -37,6 +37,7 @@ async fn bot(
     user: &'static str,
     cycle: usize,
     acks: Acks,
+    ready: tokio::sync::mpsc::Sender<()>,
     mut pick: impl FnMut(&mut rand::rngs::StdRng) -> Command + Send,
 ) {
     let Ok(Ok((mut ws, _))) = tokio::time::timeout(
@@ -49,6 +50,7 @@ async fn bot(
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(cycle as u64 * 31 + user.len() as u64);
     send(&mut ws, &login_msg(user)).await;
+    let _ = ready.send(()).await;
     for n in 0.. {
         let id = format!("{user}-c{cycle}-{n}");
         let cmd = ClientMsg::Command {
@@ -165,11 +167,13 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_command() {
         }
         let mut tasks = Vec::new();
         let url = server.url.clone();
+        let (ready, mut all_ready) = tokio::sync::mpsc::channel(8);
         tasks.push(tokio::spawn(bot(
             url.clone(),
             "presenter",
             cycle,
             acks.clone(),
+            ready.clone(),
             |rng| match rng.random_range(0..10) {
                 0..=3 => Command::Next,
                 4 => Command::Nominate {
@@ -187,12 +191,21 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_command() {
                 team,
                 cycle,
                 acks.clone(),
+                ready.clone(),
                 move |_| Command::Raise {
                     team: TeamCode::new(&team.to_uppercase()),
                 },
             )));
         }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(100..600))).await;
+        // Every bot has sent its login: kill at a random moment from here.
+        drop(ready);
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            for _ in 0..5 {
+                all_ready.recv().await;
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..500))).await;
         server.kill();
         for t in tasks {
             t.await.unwrap();
@@ -203,7 +216,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_command() {
         "{cycles} SIGKILL cycles, {acked} acknowledged commands, log at seq {last_seq}: nothing lost"
     );
     assert!(
-        acked > cycles * 5,
+        acked > cycles * 20,
         "too few commands were acknowledged to mean anything"
     );
 }

@@ -80,6 +80,20 @@ pub enum CtlCommand {
     },
     /// Print each event as it happens, until killed.
     Watch,
+    /// Squads with prices, purses, unsold players and a summary.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 /// Why ctl stopped, as an exit code.
@@ -178,7 +192,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
     let Some(snapshot) = welcome.snapshot.clone() else {
         return fail("the server sent no snapshot");
     };
-    if args.json {
+    if args.json && !matches!(args.command, CtlCommand::Export { .. }) {
         let welcome_msg = ServerMsg::Welcome {
             v: auction_proto::msg::PROTOCOL_VERSION,
             user: welcome.user.clone(),
@@ -198,6 +212,24 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             }
             conn.close().await;
             return Outcome::Accepted;
+        }
+        CtlCommand::Export { format, out } => {
+            conn.close().await;
+            let export = crate::export::build(&state, snapshot.seq);
+            let text = match format {
+                ExportFormat::Csv => export.to_csv(),
+                ExportFormat::Json => export.to_json(),
+            };
+            return match out {
+                Some(path) => match std::fs::write(path, text) {
+                    Ok(()) => Outcome::Accepted,
+                    Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+                },
+                None => {
+                    print!("{text}");
+                    Outcome::Accepted
+                }
+            };
         }
         CtlCommand::History { since } => return history(conn, &state, *since, args.json).await,
         // Handled before logging in (it keeps its own reconnecting session).

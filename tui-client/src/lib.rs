@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod ctl;
 pub mod describe;
+pub mod export;
 pub mod keymap;
 pub mod net;
 pub mod run;

@@ -98,6 +98,30 @@ fn a_lot_from_three_terminals_with_ctl() {
         );
     }
 
+    // The night so far, for a spreadsheet and for a script.
+    let export: serde_json::Value =
+        serde_json::from_str(&ok(&presenter(&["export", "--format", "json"]))).unwrap();
+    let csk = export["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "CSK")
+        .unwrap();
+    assert_eq!(csk["squad"][0]["name"], "Rishabh Pant");
+    assert_eq!(csk["squad"][0]["price_lakh"], 220);
+    assert_eq!(csk["purse_left_lakh"], 11780);
+    let out = tempfile::NamedTempFile::new().unwrap();
+    ok(&presenter(&[
+        "export",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    let csv = std::fs::read_to_string(out.path()).unwrap();
+    assert!(
+        csv.contains("CSK,") && csv.contains("Rishabh Pant"),
+        "{csv}"
+    );
+
     // The watcher saw all seven events, in order.
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut seen = Vec::new();

@@ -372,14 +372,15 @@ impl Engine {
         let now = (self.config.clock)();
         let result = match decide(&self.state, &command, &actor, now) {
             Ok(event) => {
-                let entry = Entry {
+                let mut entry = Entry {
                     seq: self.seq + 1,
                     at_ms: now,
                     actor,
                     request_id,
                     event,
+                    prev: None,
                 };
-                self.store.append(&entry)?;
+                self.store.append(&mut entry)?;
                 self.state.apply(&entry.event);
                 self.seq = entry.seq;
                 self.fresh.push(entry);

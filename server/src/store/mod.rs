@@ -8,13 +8,37 @@
 
 use std::path::Path;
 
+use std::sync::{Arc, Mutex};
+
 use auction_proto::{Entry, League, State};
+use sha2::{Digest, Sha256};
 
 /// The on-disk format version. A log written by a newer version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
 
 const META_SCHEMA: &[u8] = b"schema_version";
 const META_LEAGUE: &[u8] = b"league";
+/// The hash of the last entry, to notice a lost or edited tail.
+const META_HEAD: &[u8] = b"head";
+
+/// What `prev` holds before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// SHA-256 of an entry as stored.
+pub fn entry_hash(stored: &[u8]) -> [u8; 32] {
+    Sha256::digest(stored).into()
+}
+
+pub fn hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The chain's head as recorded in `meta`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +64,8 @@ pub struct Store {
     events: sled::Tree,
     snapshots: sled::Tree,
     meta: sled::Tree,
+    /// Hash of the last appended entry (the single writer's running chain).
+    head: Arc<Mutex<[u8; 32]>>,
 }
 
 /// What [`Store::recover`] finds on disk.
@@ -70,8 +96,12 @@ impl Store {
             events: db.open_tree("events")?,
             snapshots: db.open_tree("snapshots")?,
             meta: db.open_tree("meta")?,
+            head: Arc::new(Mutex::new(GENESIS)),
             db,
         };
+        if let Some((_, last)) = store.events.last()? {
+            *store.head.lock().unwrap_or_else(|e| e.into_inner()) = entry_hash(&last);
+        }
         match store.meta.get(META_SCHEMA)? {
             Some(v) => {
                 let found =
@@ -125,11 +155,51 @@ impl Store {
         Ok(())
     }
 
-    /// Queues an entry for the next flush.
-    pub fn append(&self, entry: &Entry) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(entry).expect("an entry serializes");
+    /// Chains `entry` to the one before it (sets `prev`) and queues it for
+    /// the next flush.
+    pub fn append(&self, entry: &mut Entry) -> Result<(), StoreError> {
+        let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
+        entry.prev = Some(hex(&head));
+        let bytes = serde_json::to_vec(&*entry).expect("an entry serializes");
+        let hash = entry_hash(&bytes);
         self.events.insert(key(entry.seq), bytes)?;
+        let recorded = Head {
+            seq: entry.seq,
+            hash: hex(&hash),
+        };
+        self.meta.insert(
+            META_HEAD,
+            serde_json::to_vec(&recorded).expect("a head serializes"),
+        )?;
+        *head = hash;
         Ok(())
+    }
+
+    /// The head recorded with the last append, if any.
+    pub fn recorded_head(&self) -> Result<Option<Head>, StoreError> {
+        self.meta
+            .get(META_HEAD)?
+            .map(|v| {
+                serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                    what: "log head".into(),
+                    source,
+                })
+            })
+            .transpose()
+    }
+
+    /// Every stored entry as (seq, raw bytes), in key order.
+    pub fn raw_entries(&self) -> impl Iterator<Item = Result<(u64, sled::IVec), StoreError>> + '_ {
+        self.events
+            .iter()
+            .map(|item| item.map(|(k, v)| (seq_of(&k), v)).map_err(StoreError::from))
+    }
+
+    /// The snapshot stored at each seq (normally one).
+    pub fn snapshots(&self) -> impl Iterator<Item = Result<(u64, sled::IVec), StoreError>> + '_ {
+        self.snapshots
+            .iter()
+            .map(|item| item.map(|(k, v)| (seq_of(&k), v)).map_err(StoreError::from))
     }
 
     /// Queues a snapshot of the state as of `seq`.

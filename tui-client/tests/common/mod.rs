@@ -40,6 +40,7 @@ impl Script {
             actor,
             request_id: None,
             event,
+            prev: None,
         });
         self
     }

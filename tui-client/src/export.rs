@@ -1,0 +1,274 @@
+//! The night's results for a spreadsheet or a script: every squad with
+//! prices, roles and overseas count, purse spent and left, the players not
+//! sold, and a summary. Money is in lakh (`_lakh` columns) with a readable
+//! copy beside it.
+
+use auction_proto::{Money, PlayerId, PlayerStatus, Role, State};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Export {
+    pub league: String,
+    /// The log position the export was taken at.
+    pub seq: u64,
+    pub teams: Vec<TeamExport>,
+    /// Players not in any squad: unsold, never auctioned, or withdrawn.
+    pub unsold: Vec<UnsoldExport>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamExport {
+    pub code: String,
+    pub name: String,
+    pub players: usize,
+    pub overseas: u32,
+    pub spent_lakh: u64,
+    pub purse_left_lakh: u64,
+    pub squad: Vec<Bought>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Bought {
+    pub id: PlayerId,
+    pub name: String,
+    pub role: Role,
+    pub overseas: bool,
+    pub price_lakh: u64,
+    pub price: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnsoldExport {
+    pub id: PlayerId,
+    pub name: String,
+    pub role: Role,
+    pub overseas: bool,
+    pub base_lakh: u64,
+    /// `unsold`, `available` (never came up), `on_block` or `withdrawn`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub players_sold: usize,
+    pub total_spent_lakh: u64,
+    /// The ten most expensive buys, dearest first.
+    pub most_expensive: Vec<TopBuy>,
+    pub by_role: Vec<RoleSpend>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopBuy {
+    pub name: String,
+    pub team: String,
+    pub price_lakh: u64,
+    pub price: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleSpend {
+    pub role: Role,
+    pub players: usize,
+    pub spent_lakh: u64,
+}
+
+/// The export of `state` as of `seq`.
+pub fn build(state: &State, seq: u64) -> Export {
+    let mut teams = Vec::new();
+    let mut top = Vec::new();
+    let mut by_role: Vec<RoleSpend> = Role::ALL
+        .iter()
+        .map(|&role| RoleSpend {
+            role,
+            players: 0,
+            spent_lakh: 0,
+        })
+        .collect();
+    for t in &state.teams {
+        let mut squad = Vec::new();
+        for id in &t.squad {
+            let Some(p) = state.player(*id) else { continue };
+            let PlayerStatus::Sold { price, .. } = p.status else {
+                continue;
+            };
+            squad.push(Bought {
+                id: *id,
+                name: p.player.name.clone(),
+                role: p.player.role,
+                overseas: p.player.overseas,
+                price_lakh: price.0,
+                price: price.to_string(),
+            });
+            top.push(TopBuy {
+                name: p.player.name.clone(),
+                team: t.team.code.to_string(),
+                price_lakh: price.0,
+                price: price.to_string(),
+            });
+            if let Some(r) = by_role.iter_mut().find(|r| r.role == p.player.role) {
+                r.players += 1;
+                r.spent_lakh += price.0;
+            }
+        }
+        teams.push(TeamExport {
+            code: t.team.code.to_string(),
+            name: t.team.name.clone(),
+            players: squad.len(),
+            overseas: state.overseas_count(t),
+            spent_lakh: squad.iter().map(|b| b.price_lakh).sum(),
+            purse_left_lakh: t.purse.0,
+            squad,
+        });
+    }
+    // Dearest first; equal prices in the order they were bought.
+    top.sort_by_key(|b| std::cmp::Reverse(b.price_lakh));
+    top.truncate(10);
+    let unsold = state
+        .players
+        .iter()
+        .filter_map(|p| {
+            let status = match p.status {
+                PlayerStatus::Sold { .. } => return None,
+                PlayerStatus::Unsold => "unsold",
+                PlayerStatus::Available => "available",
+                PlayerStatus::OnBlock => "on_block",
+                PlayerStatus::Withdrawn => "withdrawn",
+            };
+            Some(UnsoldExport {
+                id: p.player.id,
+                name: p.player.name.clone(),
+                role: p.player.role,
+                overseas: p.player.overseas,
+                base_lakh: p.player.base.0,
+                status,
+            })
+        })
+        .collect();
+    Export {
+        league: state.league_name.clone(),
+        seq,
+        summary: Summary {
+            players_sold: teams.iter().map(|t| t.players).sum(),
+            total_spent_lakh: teams.iter().map(|t| t.spent_lakh).sum(),
+            most_expensive: top,
+            by_role,
+        },
+        teams,
+        unsold,
+    }
+}
+
+impl Export {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("an export serializes") + "\n"
+    }
+
+    /// One CSV file of several tables, each after a blank line and a row
+    /// naming it, each with its own header: squads, teams, unsold, by_role,
+    /// most_expensive.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        let mut row = |fields: &[&str]| {
+            w.write_record(fields).expect("writing to memory");
+        };
+        let money = |lakh: u64| Money(lakh).to_string();
+        row(&["# squads"]);
+        row(&[
+            "team",
+            "player_id",
+            "player",
+            "role",
+            "overseas",
+            "price_lakh",
+            "price",
+        ]);
+        for t in &self.teams {
+            for b in &t.squad {
+                row(&[
+                    &t.code,
+                    &b.id.0.to_string(),
+                    &b.name,
+                    b.role.label(),
+                    yes_no(b.overseas),
+                    &b.price_lakh.to_string(),
+                    &b.price,
+                ]);
+            }
+        }
+        row(&[]);
+        row(&["# teams"]);
+        row(&[
+            "team",
+            "name",
+            "players",
+            "overseas",
+            "spent_lakh",
+            "spent",
+            "purse_left_lakh",
+            "purse_left",
+        ]);
+        for t in &self.teams {
+            row(&[
+                &t.code,
+                &t.name,
+                &t.players.to_string(),
+                &t.overseas.to_string(),
+                &t.spent_lakh.to_string(),
+                &money(t.spent_lakh),
+                &t.purse_left_lakh.to_string(),
+                &money(t.purse_left_lakh),
+            ]);
+        }
+        row(&[]);
+        row(&["# unsold"]);
+        row(&[
+            "player_id",
+            "player",
+            "role",
+            "overseas",
+            "base_lakh",
+            "status",
+        ]);
+        for u in &self.unsold {
+            row(&[
+                &u.id.0.to_string(),
+                &u.name,
+                u.role.label(),
+                yes_no(u.overseas),
+                &u.base_lakh.to_string(),
+                u.status,
+            ]);
+        }
+        row(&[]);
+        row(&["# by_role"]);
+        row(&["role", "players", "spent_lakh", "spent"]);
+        for r in &self.summary.by_role {
+            row(&[
+                r.role.label(),
+                &r.players.to_string(),
+                &r.spent_lakh.to_string(),
+                &money(r.spent_lakh),
+            ]);
+        }
+        row(&[]);
+        row(&["# most_expensive"]);
+        row(&["rank", "player", "team", "price_lakh", "price"]);
+        for (i, b) in self.summary.most_expensive.iter().enumerate() {
+            row(&[
+                &(i + 1).to_string(),
+                &b.name,
+                &b.team,
+                &b.price_lakh.to_string(),
+                &b.price,
+            ]);
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8")
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
