@@ -53,6 +53,13 @@ pub enum Command {
     AddPlayer {
         player: Player,
     },
+    /// Add every player of a CSV file (the columns of config/players.csv),
+    /// all or none. `file` names it in error messages.
+    ImportPlayers {
+        csv: String,
+        #[serde(default)]
+        file: String,
+    },
     /// Replace a player's details (same `id`).
     EditPlayer {
         player: Player,
@@ -88,6 +95,7 @@ impl Command {
             Command::UndoSale => "undo_sale",
             Command::AdjustPurse { .. } => "adjust_purse",
             Command::AddPlayer { .. } => "add_player",
+            Command::ImportPlayers { .. } => "import_players",
             Command::EditPlayer { .. } => "edit_player",
             Command::WithdrawPlayer { .. } => "withdraw_player",
             Command::ResetLot => "reset_lot",

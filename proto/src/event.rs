@@ -65,6 +65,9 @@ pub enum Event {
     PlayerAdded {
         player: Player,
     },
+    PlayersImported {
+        players: Vec<Player>,
+    },
     PlayerEdited {
         player: Player,
     },
@@ -100,6 +103,7 @@ impl Event {
             Event::LotReopened { .. } => "lot_reopened",
             Event::PurseAdjusted { .. } => "purse_adjusted",
             Event::PlayerAdded { .. } => "player_added",
+            Event::PlayersImported { .. } => "players_imported",
             Event::PlayerEdited { .. } => "player_edited",
             Event::PlayerWithdrawn { .. } => "player_withdrawn",
             Event::LotReset { .. } => "lot_reset",

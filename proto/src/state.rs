@@ -204,6 +204,19 @@ impl State {
     }
 
     /// The id the next added player gets.
+    /// A new player joins the pool (and this round's queue, once started).
+    fn add_player(&mut self, player: &Player) {
+        let entry = PlayerEntry {
+            player: player.clone(),
+            status: PlayerStatus::Available,
+        };
+        let at = self.players.partition_point(|p| p.player.id < player.id);
+        self.players.insert(at, entry);
+        if self.phase != Phase::NotStarted {
+            self.queue.push(player.id);
+        }
+    }
+
     pub fn next_player_id(&self) -> PlayerId {
         PlayerId(self.players.last().map_or(1, |p| p.player.id.0 + 1))
     }
@@ -411,15 +424,10 @@ impl State {
                     t.adjusted += delta;
                 }
             }
-            Event::PlayerAdded { player } => {
-                let entry = PlayerEntry {
-                    player: player.clone(),
-                    status: PlayerStatus::Available,
-                };
-                let at = self.players.partition_point(|p| p.player.id < player.id);
-                self.players.insert(at, entry);
-                if self.phase != Phase::NotStarted {
-                    self.queue.push(player.id);
+            Event::PlayerAdded { player } => self.add_player(player),
+            Event::PlayersImported { players } => {
+                for player in players {
+                    self.add_player(player);
                 }
             }
             Event::PlayerEdited { player } => {

@@ -295,6 +295,19 @@ pub fn parse_players(
     sets: &[String],
     teams: &[Team],
 ) -> Result<Vec<Player>, LeagueError> {
+    Ok(parse_player_lines(text, file, sets, teams)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect())
+}
+
+/// [`parse_players`], with the line each player came from.
+pub fn parse_player_lines(
+    text: &str,
+    file: &str,
+    sets: &[String],
+    teams: &[Team],
+) -> Result<Vec<(usize, Player)>, LeagueError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -323,7 +336,7 @@ pub fn parse_players(
         if !names.insert(player.name.to_lowercase()) {
             return Err(err("name", format!("`{}` is listed twice", player.name)));
         }
-        players.push(player);
+        players.push((line, player));
     }
     Ok(players)
 }

@@ -119,6 +119,15 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// Add the players of a CSV file to the pool, all or none (the server
+    /// must be stopped; while it runs, use the admin console or
+    /// `auction-tui ctl import-players`).
+    ImportPlayers {
+        file: PathBuf,
+        /// Check every row and report, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the event log (the server must be stopped).
     Log {
         /// Only entries after this seq.
@@ -199,6 +208,13 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Passwd { user }) => passwd(&cli.data, cli.league.as_ref(), &user),
         Some(Cmd::User { cmd }) => user_cmd(&cli.data, cli.league.as_ref(), cmd),
+        Some(Cmd::ImportPlayers { file, dry_run }) => {
+            let config = load_league(cli.league.as_ref())?;
+            if !offline::import(&cli.data, config.league, &file, dry_run)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Some(Cmd::Log { since, json }) => {
             let fallback = load_league(cli.league.as_ref())?.league;
             offline::log(&offline::open(&cli.data)?, &fallback, since, json)

@@ -104,3 +104,67 @@ pub fn write_out(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `import-players`: true when imported (or, with `dry_run`, importable).
+pub fn import(
+    data: &Path,
+    league: auction_proto::League,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    use auction_proto::{Access, Actor, Command};
+    let csv =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let command = Command::ImportPlayers {
+        csv,
+        file: file.display().to_string(),
+    };
+    let admin = Actor::new("admin", Access::Admin);
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let store = Store::open(data).with_context(|| {
+        format!(
+            "cannot open {} (is the server running? then use the admin console or `auction-tui ctl import-players`)",
+            data.display()
+        )
+    })?;
+    let league = record::league_of(&store, &league)?;
+    if dry_run {
+        let (state, _) = record::replay(&store, &league, None)?;
+        let now = auction_server::engine::actor::system_now_ms();
+        return Ok(
+            match auction_server::engine::decide(&state, &command, &admin, now) {
+                Ok(auction_proto::Event::PlayersImported { players }) => {
+                    println!(
+                        "ok: {} players would be imported (nothing changed)",
+                        players.len()
+                    );
+                    true
+                }
+                Ok(other) => bail!("unexpected event {other:?}"),
+                Err(r) => {
+                    println!("refused: {}", r.message);
+                    false
+                }
+            },
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (engine, task) = auction_server::engine::spawn(store, &league, Default::default())?;
+        let result = engine.submit(admin, None, command).await;
+        drop(engine);
+        task.await??;
+        Ok(match result {
+            Ok(seq) => {
+                println!("imported (seq {seq})");
+                true
+            }
+            Err(r) => {
+                println!("refused: {}", r.message);
+                false
+            }
+        })
+    })
+}

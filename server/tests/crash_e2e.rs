@@ -50,6 +50,17 @@ async fn bot(
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(cycle as u64 * 31 + user.len() as u64);
     send(&mut ws, &login_msg(user)).await;
+    // Logged in (the password check takes a while): ready to bid.
+    loop {
+        let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await
+        else {
+            return;
+        };
+        let Message::Text(t) = msg else { continue };
+        if let Ok(ServerMsg::Welcome { .. }) = serde_json::from_str(&t) {
+            break;
+        }
+    }
     let _ = ready.send(()).await;
     for n in 0.. {
         let id = format!("{user}-c{cycle}-{n}");

@@ -247,3 +247,60 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+const HEADER: &str = "id,name,role,country,overseas,capped,base,set,matches,runs,wickets,strike_rate,economy,previous_team\n";
+
+#[tokio::test]
+async fn import_players_offline_checks_every_row_and_applies_all_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("late.csv");
+    let bad = format!(
+        "{HEADER}201,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n202,Late Two,bowler,India,maybe,false,30L,Marquee,0,0,0,0,0,\n"
+    );
+    std::fs::write(&file, &bad).unwrap();
+    let path = file.to_str().unwrap();
+    // A bad row: the line and column, nothing written.
+    for args in [
+        &["import-players", "--dry-run", path][..],
+        &["import-players", path],
+    ] {
+        let out = offline(&data, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("late.csv:3") && said.contains("overseas"),
+            "{said}"
+        );
+    }
+    let good = format!(
+        "{HEADER}201,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n202,Late Two,batter,England,true,true,1cr,Marquee,5,120,0,130,0,MI\n"
+    );
+    std::fs::write(&file, &good).unwrap();
+    let dry = stdout(&offline(&data, &["import-players", "--dry-run", path]));
+    assert!(dry.contains("2 players would be imported"), "{dry}");
+    let log = stdout(&offline(&data, &["log", "--json"]));
+    assert_eq!(log.lines().count(), 0, "a dry run wrote to the log");
+    stdout(&offline(&data, &["import-players", path]));
+    // Twice is refused: they are in the pool now.
+    let again = offline(&data, &["import-players", path]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already in the pool"));
+
+    // The server starts with them, and they are exported as not yet sold.
+    let mut server = ServerProc::start(&data);
+    let viewer = Client::login(&server.url, "viewer").await;
+    let p = viewer.state.player(PlayerId(202)).unwrap();
+    assert_eq!(p.player.name, "Late Two");
+    assert_eq!(p.player.previous_team, Some(TeamCode::new("MI")));
+    server.terminate();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&offline(&data, &["export", "--format", "json"]))).unwrap();
+    assert!(
+        json["unsold"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == 201 && u["status"] == "available")
+    );
+}

@@ -885,3 +885,81 @@ fn every_rejection_code_is_covered_here() {
         assert!(source.contains(&name), "no test uses {name}");
     }
 }
+
+const HEADER: &str = "id,name,role,country,overseas,capped,base,set,matches,runs,wickets,strike_rate,economy,previous_team\n";
+
+fn import(rows: &[&str]) -> Command {
+    Command::ImportPlayers {
+        csv: format!("{HEADER}{}", rows.join("\n")),
+        file: "late.csv".into(),
+    }
+}
+
+#[test]
+fn import_adds_every_row_or_none_and_names_the_line_and_column() {
+    let mut room = Room::new();
+    room.ok(&presenter(), Command::Start { seed: Some(1) });
+    let good = "20,India Late,bowler,India,false,false,30L,Others,0,0,0,0,0,";
+    let cases: [(&[&str], &str); 6] = [
+        // Line 3 (the header is line 1) has a set the league does not know.
+        (
+            &[
+                good,
+                "21,Bad Set,bowler,India,false,false,30L,Nowhere,0,0,0,0,0,",
+            ],
+            "late.csv:3: field `set`",
+        ),
+        (
+            &[
+                good,
+                "21,No Base,bowler,India,false,false,lots,Others,0,0,0,0,0,",
+            ],
+            "late.csv:3",
+        ),
+        (
+            &[
+                good,
+                "3,Someone,bowler,India,false,false,30L,Others,0,0,0,0,0,",
+            ],
+            "late.csv:3: field `id`: id 3 is already in the pool (Charlie)",
+        ),
+        (
+            &[
+                good,
+                "22,ECHO,bowler,India,false,false,30L,Others,0,0,0,0,0,",
+            ],
+            "late.csv:3: field `name`: `ECHO` is already in the pool",
+        ),
+        (
+            &[
+                good,
+                "20,Twice,bowler,India,false,false,30L,Others,0,0,0,0,0,",
+            ],
+            "late.csv:3: field `id`",
+        ),
+        (&[], "no players"),
+    ];
+    for (rows, said) in cases {
+        let message = room.refuses(&admin(), import(rows), RejectCode::InvalidPlayer);
+        assert!(message.contains(said), "{said:?} not in {message:?}");
+        assert!(
+            room.state.player(PlayerId(20)).is_none(),
+            "a row went in anyway"
+        );
+    }
+    // Only the admin imports.
+    for actor in [presenter(), team("MI"), viewer()] {
+        room.refuses(&actor, import(&[good]), RejectCode::Forbidden);
+    }
+    let second = "21,Second Late,batter,Australia,true,true,1.5cr,Others,10,300,0,140,0,MI";
+    match room.ok(&admin(), import(&[good, second])) {
+        Event::PlayersImported { players } => assert_eq!(players.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    let p = room.state.player(PlayerId(21)).unwrap();
+    assert_eq!(p.status, PlayerStatus::Available);
+    assert_eq!(p.player.base, Money(150));
+    assert_eq!(p.player.previous_team, Some(TeamCode::new("MI")));
+    // Started: the new players come up in this round.
+    assert!(room.state.queue.ends_with(&[PlayerId(20), PlayerId(21)]));
+}

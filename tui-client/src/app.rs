@@ -113,6 +113,7 @@ pub enum PromptKind {
     AdjustPurse { team: TeamCode },
     EditBase { player: PlayerId },
     AddPlayer,
+    ImportPlayers,
     Search,
     PasswordUser,
     Password { user: String },
@@ -292,6 +293,7 @@ impl App {
                         Action::Up | Action::Down => matches!(self.tab, Tab::Players | Tab::Teams),
                         Action::Search
                         | Action::AddPlayer
+                        | Action::ImportPlayers
                         | Action::EditBase
                         | Action::Withdraw => self.tab == Tab::Players,
                         Action::AdjustPurse => self.tab == Tab::Teams,
@@ -817,6 +819,13 @@ impl App {
                 );
                 Vec::new()
             }
+            Action::ImportPlayers => {
+                self.prompt(
+                    PromptKind::ImportPlayers,
+                    "CSV file to import (the columns of config/players.csv)",
+                );
+                Vec::new()
+            }
             Action::EditBase => {
                 if let Some(p) = self
                     .filtered_players()
@@ -950,6 +959,17 @@ impl App {
             PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
                 player: parse_new_player(input, &state)?,
             })],
+            PromptKind::ImportPlayers => {
+                // The file is read where this screen runs (over SSH: the
+                // server's machine); the server checks every row.
+                let path = input.trim();
+                let csv = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {path}: {e}"))?;
+                vec![self.send(Command::ImportPlayers {
+                    csv,
+                    file: path.to_string(),
+                })]
+            }
             PromptKind::Search => {
                 self.filter = input.to_string();
                 Vec::new()

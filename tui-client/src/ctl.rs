@@ -73,6 +73,11 @@ pub enum CtlCommand {
     ResetLot,
     /// Start an accelerated round of the unsold players.
     Accelerated,
+    /// Add the players of a CSV file (config/players.csv's columns), all or
+    /// none (admin).
+    ImportPlayers {
+        file: std::path::PathBuf,
+    },
     /// Print the event log.
     History {
         #[arg(long, default_value_t = 0)]
@@ -255,6 +260,16 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         CtlCommand::UndoSale => Command::UndoSale,
         CtlCommand::ResetLot => Command::ResetLot,
         CtlCommand::Accelerated => Command::OpenAccelerated,
+        CtlCommand::ImportPlayers { file } => match std::fs::read_to_string(file) {
+            Ok(csv) => Command::ImportPlayers {
+                csv,
+                file: file.display().to_string(),
+            },
+            Err(e) => {
+                conn.close().await;
+                return fail(format!("cannot read {}: {e}", file.display()));
+            }
+        },
     };
     let id = format!("ctl-{:016x}", rand::random::<u64>());
     if let Err(e) = conn

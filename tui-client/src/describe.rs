@@ -49,6 +49,10 @@ pub fn event(state: &State, event: &Event) -> String {
             )
         }
         Event::PlayerAdded { player } => format!("player added: {} ({})", player.name, player.id),
+        Event::PlayersImported { players } => match players.as_slice() {
+            [one] => format!("player imported: {} ({})", one.name, one.id),
+            many => format!("{} players imported", many.len()),
+        },
         Event::PlayerEdited { player } => format!("player edited: {}", player.name),
         Event::PlayerWithdrawn { player } => format!("player withdrawn: {}", name(state, *player)),
         Event::LotReset { player } => {

@@ -36,6 +36,7 @@ pub enum Action {
     Down,
     Search,
     AddPlayer,
+    ImportPlayers,
     EditBase,
     Withdraw,
     AdjustPurse,
@@ -53,7 +54,7 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Quit,
         Action::Help,
         Action::Cancel,
@@ -81,6 +82,7 @@ impl Action {
         Action::Down,
         Action::Search,
         Action::AddPlayer,
+        Action::ImportPlayers,
         Action::EditBase,
         Action::Withdraw,
         Action::AdjustPurse,
@@ -132,6 +134,7 @@ impl Action {
             Action::Down => ("down", "move down", Admin),
             Action::Search => ("search", "filter players", Admin),
             Action::AddPlayer => ("add_player", "add a player", Admin),
+            Action::ImportPlayers => ("import_players", "import players from a CSV file", Admin),
             Action::EditBase => ("edit_base", "change the base price", Admin),
             Action::Withdraw => ("withdraw", "withdraw the player (confirm)", Admin),
             Action::AdjustPurse => ("adjust_purse", "adjust the team's purse", Admin),

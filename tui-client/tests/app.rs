@@ -347,3 +347,34 @@ fn the_clock_stops_asking_for_redraws_at_zero() {
         "then nothing changes: no redraws"
     );
 }
+
+#[test]
+fn the_admin_imports_a_csv_file_from_the_players_tab() {
+    let mut app = lot_with_bids().app("admin", Access::Admin);
+    app.on_key(code(KeyCode::Tab)); // players
+    let type_in = |app: &mut auction_tui::app::App, text: &str| {
+        for c in text.chars() {
+            app.on_key(key(c));
+        }
+        app.on_key(code(KeyCode::Enter))
+    };
+    app.on_key(key('I'));
+    assert!(type_in(&mut app, "/nowhere/late.csv").is_empty());
+    let auction_tui::app::Mode::Prompt(prompt) = &app.mode else {
+        panic!("the prompt closed on a bad path")
+    };
+    let error = prompt.error.clone().unwrap();
+    assert!(error.contains("cannot read /nowhere/late.csv"), "{error}");
+    app.on_key(code(KeyCode::Esc));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("late.csv");
+    std::fs::write(&file, "id,name\n").unwrap();
+    app.on_key(key('I'));
+    assert_eq!(
+        sent(&type_in(&mut app, file.to_str().unwrap())),
+        [Command::ImportPlayers {
+            csv: "id,name\n".into(),
+            file: file.display().to_string(),
+        }]
+    );
+}

@@ -241,3 +241,48 @@ fn ctl_over_wss_trusting_the_leagues_certificate() {
     assert!(err.contains("certificate"), "{err}");
     assert!(ok(&with_ca(&["state"])).contains("seq 1"));
 }
+
+#[test]
+fn the_admin_imports_players_into_a_running_auction() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(&dir.path().join("data"));
+    let file = dir.path().join("late.csv");
+    let header = "id,name,role,country,overseas,capped,base,set,matches,runs,wickets,strike_rate,economy,previous_team\n";
+    std::fs::write(
+        &file,
+        format!("{header}301,Late Entry,bowler,India,false,false,30L,Nowhere,0,0,0,0,0,\n"),
+    )
+    .unwrap();
+    let import = |user: &str| {
+        ctl(
+            &s.url,
+            user,
+            &pw(user),
+            &["import-players", file.to_str().unwrap()],
+        )
+    };
+    let out = import("admin");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("late.csv:2: field `set`"), "{err}");
+    std::fs::write(
+        &file,
+        format!("{header}301,Late Entry,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n"),
+    )
+    .unwrap();
+    assert_eq!(import("presenter").status.code(), Some(1));
+    assert!(ok(&import("admin")).starts_with("accepted"));
+    ok(&ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["start", "--seed", "1"],
+    ));
+    let state = ok(&ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["nominate", "Late Entry"],
+    ));
+    assert!(state.starts_with("accepted"), "{state}");
+}

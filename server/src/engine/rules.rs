@@ -130,6 +130,7 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
             validate_player(state, &player)?;
             Ok(Event::PlayerAdded { player })
         }
+        Command::ImportPlayers { csv, file } => import(state, csv, file),
         Command::EditPlayer { player } => {
             let entry = state.player(player.id).ok_or_else(|| {
                 no(
@@ -221,6 +222,7 @@ fn authorize(cmd: &Command, access: &Access) -> Result<(), Rejection> {
         },
         Command::AdjustPurse { .. }
         | Command::AddPlayer { .. }
+        | Command::ImportPlayers { .. }
         | Command::EditPlayer { .. }
         | Command::WithdrawPlayer { .. }
         | Command::ResetAuction => match access {
@@ -540,6 +542,55 @@ fn validate_player(state: &State, player: &auction_proto::Player) -> Result<(), 
         team(state, prev)?;
     }
     Ok(())
+}
+
+/// Every row valid and new to the pool, or nothing: the error names the
+/// file, line and column.
+fn import(state: &State, csv: &str, file: &str) -> Decision {
+    let file = if file.trim().is_empty() {
+        "import"
+    } else {
+        file
+    };
+    let teams: Vec<_> = state.teams.iter().map(|t| t.team.clone()).collect();
+    let rows = crate::league::parse_player_lines(csv, file, &state.sets, &teams)
+        .map_err(|e| no(RejectCode::InvalidPlayer, e.to_string()))?;
+    if rows.is_empty() {
+        return Err(no(
+            RejectCode::InvalidPlayer,
+            format!("{file}: no players in the file (a header row, then one player per line)"),
+        ));
+    }
+    for (line, p) in &rows {
+        let clash = |field: &str, msg: String| {
+            no(
+                RejectCode::InvalidPlayer,
+                format!("{file}:{line}: field `{field}`: {msg}"),
+            )
+        };
+        if let Some(old) = state.player(p.id) {
+            return Err(clash(
+                "id",
+                format!("id {} is already in the pool ({})", p.id.0, old.player.name),
+            ));
+        }
+        if let Some(old) = state
+            .players
+            .iter()
+            .find(|o| o.player.name.eq_ignore_ascii_case(&p.name))
+        {
+            return Err(clash(
+                "name",
+                format!(
+                    "`{}` is already in the pool (id {})",
+                    p.name, old.player.id.0
+                ),
+            ));
+        }
+    }
+    Ok(Event::PlayersImported {
+        players: rows.into_iter().map(|(_, p)| p).collect(),
+    })
 }
 
 fn accelerated(state: &State) -> Decision {
