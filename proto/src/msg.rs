@@ -14,6 +14,22 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest message either side accepts.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
+/// Most players on a team's shortlist.
+pub const MAX_SHORTLIST: usize = 100;
+/// Longest note on a shortlisted player, in characters.
+pub const MAX_NOTE: usize = 200;
+
+/// A player on a team's private shortlist (its war room).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortlistEntry {
+    pub player: crate::ids::PlayerId,
+    /// The most the team means to pay; the screen warns past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::money::Money>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
 /// What an account may do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
@@ -152,6 +168,10 @@ pub enum ClientMsg {
         user: String,
         password: String,
     },
+    /// Team accounts only: replace the team's private shortlist.
+    SetShortlist {
+        entries: Vec<ShortlistEntry>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -190,6 +210,11 @@ pub enum ServerMsg {
     /// The answer to `set_password`.
     PasswordSet {
         user: String,
+    },
+    /// To a team's own sessions only: its private shortlist, after login
+    /// and whenever any of its sessions changes it.
+    Shortlist {
+        entries: Vec<ShortlistEntry>,
     },
     /// To the admin and the presenter: which accounts (other than viewers)
     /// are connected now. Sent after login and on every change.

@@ -15,4 +15,5 @@ pub mod run;
 pub mod server;
 pub mod ssh;
 pub mod store;
+pub mod warroom;
 pub mod ws;

@@ -130,6 +130,7 @@ pub async fn start(
         .is_some_and(|l| l != &opts.league.league);
     let league = stored_league.unwrap_or_else(|| opts.league.league.clone());
     let auth = Arc::new(Auth::open(&store, opts.league.viewer_open)?);
+    let warroom = Arc::new(crate::warroom::WarRoom::open(&store).map_err(store_err)?);
     let generated = auth.provision(&league, |user| env(&password_env_var(user)))?;
     let credentials = if generated.is_empty() {
         None
@@ -149,9 +150,10 @@ pub async fn start(
         source,
     })?;
     let shutdown = CancellationToken::new();
-    let app = App::with_access(
+    let app = App::new(
         engine.clone(),
         auth.clone(),
+        warroom,
         opts.limits.clone(),
         opts.origins.clone(),
         tls.clone(),

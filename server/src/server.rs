@@ -134,6 +134,8 @@ impl Drop for AddressSlot {
 pub struct App {
     pub engine: EngineHandle,
     pub auth: Arc<Auth>,
+    /// Each team's private shortlist.
+    pub warroom: Arc<crate::warroom::WarRoom>,
     pub limits: Limits,
     pub origins: Origins,
     /// Serve `wss://` with this, when set.
@@ -146,18 +148,11 @@ pub struct App {
 }
 
 impl App {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         engine: EngineHandle,
         auth: Arc<Auth>,
-        limits: Limits,
-        shutdown: CancellationToken,
-    ) -> Arc<App> {
-        App::with_access(engine, auth, limits, Origins::default(), None, shutdown)
-    }
-
-    pub fn with_access(
-        engine: EngineHandle,
-        auth: Arc<Auth>,
+        warroom: Arc<crate::warroom::WarRoom>,
         limits: Limits,
         origins: Origins,
         tls: Option<tokio_rustls::TlsAcceptor>,
@@ -166,6 +161,7 @@ impl App {
         Arc::new(App {
             engine,
             auth,
+            warroom,
             limits,
             origins,
             tls,

@@ -227,6 +227,11 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
     // The room (admin, presenter) follows who is online.
     let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
     let mut validity: Option<Validity> = None;
+    // A team's sessions follow its private shortlist.
+    let mut shortlist: Option<(
+        auction_proto::TeamCode,
+        broadcast::Receiver<crate::warroom::Change>,
+    )> = None;
     // Made once: registering a fresh waiter on the shared token at every
     // turn of the loop serialised all connections on its lock.
     let shutdown = app.shutdown.clone();
@@ -243,8 +248,30 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
         {
             validity = Some(Validity::new(&app, &s.session));
         }
+        if shortlist.is_none()
+            && let Some(team) = sess
+                .as_ref()
+                .and_then(|s| crate::auth::team_of(&s.session.access))
+                .cloned()
+        {
+            let rx = app.warroom.subscribe();
+            let entries = app.warroom.get(&team);
+            shortlist = Some((team, rx));
+            if sink
+                .send(text(&ServerMsg::Shortlist { entries }))
+                .await
+                .is_err()
+            {
+                break End::ClientClosed;
+            }
+        }
         tokio::select! {
             () = session_ended(&mut validity, &app) => break End::Revoked,
+            entries = crate::warroom::next_change(&mut shortlist, &app.warroom) => {
+                if sink.send(text(&ServerMsg::Shortlist { entries })).await.is_err() {
+                    break End::ClientClosed;
+                }
+            }
             () = presence_changed(&mut presence) => {
                 if sink.send(presence_msg(&app)).await.is_err() {
                     break End::ClientClosed;
@@ -577,6 +604,18 @@ async fn handle<S: Io>(
                     sink.send(error(ErrorCode::Unavailable, "could not set the password"))
                         .await?
                 }
+            }
+        }
+        ClientMsg::SetShortlist { entries } => {
+            let Some(s) = sess.as_ref() else {
+                sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
+                    .await?;
+                return Ok(true);
+            };
+            if let Err((code, message)) =
+                crate::warroom::set_for(app, &s.session.access, entries).await
+            {
+                sink.send(error(code, message)).await?;
             }
         }
         ClientMsg::Logout => {

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use auction_proto::msg::ErrorCode;
+use auction_proto::msg::{ErrorCode, ShortlistEntry};
 use auction_proto::{
     Access, Command, Entry, Event, Money, Phase, PlayerId, RejectCode, Snapshot, State, TeamCode,
 };
@@ -55,6 +55,8 @@ pub enum NetEvent {
     Done(String),
     /// The accounts connected now (sent to the room only).
     Presence(Vec<String>),
+    /// The team's private shortlist (team sessions only).
+    Shortlist(Vec<ShortlistEntry>),
     /// Recorded events, for the admin's log.
     History(Vec<Entry>),
 }
@@ -70,6 +72,7 @@ pub enum Effect {
         user: String,
         password: String,
     },
+    SetShortlist(Vec<ShortlistEntry>),
     Login {
         server: String,
         user: String,
@@ -114,6 +117,7 @@ pub enum PromptKind {
     EditBase { player: PlayerId },
     AddPlayer,
     ImportPlayers,
+    Shortlist,
     Search,
     PasswordUser,
     Password { user: String },
@@ -221,6 +225,8 @@ pub struct App {
     pub quit: bool,
     /// Accounts online, when the server tells (admin and presenter).
     pub online: Option<std::collections::BTreeSet<String>>,
+    /// The team's war room: its shortlist, as the server last sent it.
+    pub shortlist: Vec<ShortlistEntry>,
     pending: HashMap<String, String>,
     next_id: u64,
     id_prefix: String,
@@ -249,6 +255,7 @@ impl App {
             no_color: false,
             quit: false,
             online: None,
+            shortlist: Vec::new(),
             pending: HashMap::new(),
             next_id: 0,
             id_prefix: format!("{:08x}", rand::random::<u32>()),
@@ -396,6 +403,7 @@ impl App {
             },
             NetEvent::Done(text) => self.flash(text, false),
             NetEvent::Presence(online) => self.online = Some(online.into_iter().collect()),
+            NetEvent::Shortlist(entries) => self.shortlist = entries,
             NetEvent::History(entries) => self.merge_history(entries),
         }
     }
@@ -683,6 +691,19 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Shortlist => {
+                let on_block = state
+                    .lot
+                    .as_ref()
+                    .and_then(|l| state.player(l.player))
+                    .map(|p| format!(" (on the block: {})", p.player.name))
+                    .unwrap_or_default();
+                self.prompt(
+                    PromptKind::Shortlist,
+                    format!("Shortlist: player, target, note — or -player to remove{on_block}"),
+                );
+                Vec::new()
+            }
             Action::Start => one(self.send(Command::Start { seed: None })),
             Action::Pause => one(self.send(if state.phase == Phase::Paused {
                 Command::Resume
@@ -925,6 +946,13 @@ impl App {
                     team: team.clone(),
                     amount,
                 })]
+            }
+            PromptKind::Shortlist => {
+                vec![Effect::SetShortlist(crate::warroom::edit(
+                    &self.shortlist,
+                    &state,
+                    input,
+                )?)]
             }
             PromptKind::Nominate => {
                 let id = crate::ctl::find_player(&state, input)?;

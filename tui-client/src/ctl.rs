@@ -85,6 +85,11 @@ pub enum CtlCommand {
     },
     /// Print each event as it happens, until killed.
     Watch,
+    /// Your team's private shortlist (team accounts).
+    Shortlist {
+        #[command(subcommand)]
+        what: ShortlistCmd,
+    },
     /// Squads with prices, purses, unsold players and a summary.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
@@ -93,6 +98,23 @@ pub enum CtlCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ShortlistCmd {
+    /// Print it.
+    Show,
+    /// Add a player (or change its target and note).
+    Add {
+        player: String,
+        /// The most you mean to pay (75L, 1.25cr).
+        #[arg(long)]
+        target: Option<auction_proto::Money>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Take a player off it.
+    Remove { player: String },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -167,6 +189,79 @@ fn print_json(raw: &str) {
     let _ = out.flush();
 }
 
+/// The next shortlist the server sends (or its error).
+async fn next_shortlist(
+    conn: &mut Conn,
+) -> Result<Vec<auction_proto::msg::ShortlistEntry>, Outcome> {
+    let wait = async {
+        loop {
+            match conn.recv_raw().await {
+                Ok((ServerMsg::Shortlist { entries }, _)) => return Ok(entries),
+                Ok((ServerMsg::Error { message, .. }, _)) => {
+                    eprintln!("rejected: {message}");
+                    return Err(Outcome::Rejected);
+                }
+                Ok(_) => {}
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| Err(fail("no answer from the server within 10 s")))
+}
+
+async fn shortlist(mut conn: Conn, state: &State, what: &ShortlistCmd) -> Outcome {
+    let current = match next_shortlist(&mut conn).await {
+        Ok(list) => list,
+        Err(o) => return o,
+    };
+    let edited = match what {
+        ShortlistCmd::Show => {
+            print!("{}", crate::warroom::describe(&current, state));
+            conn.close().await;
+            return Outcome::Accepted;
+        }
+        ShortlistCmd::Add {
+            player,
+            target,
+            note,
+        } => find_player(state, player).map(|player| {
+            crate::warroom::with(
+                &current,
+                auction_proto::msg::ShortlistEntry {
+                    player,
+                    target: *target,
+                    note: note.clone(),
+                },
+            )
+        }),
+        ShortlistCmd::Remove { player } => {
+            crate::warroom::edit(&current, state, &format!("-{player}"))
+        }
+    };
+    let entries = match edited {
+        Ok(e) => e,
+        Err(e) => {
+            conn.close().await;
+            eprintln!("rejected: {e}");
+            return Outcome::Rejected;
+        }
+    };
+    if let Err(e) = conn.send(&ClientMsg::SetShortlist { entries }).await {
+        return fail(e);
+    }
+    let outcome = match next_shortlist(&mut conn).await {
+        Ok(list) => {
+            print!("{}", crate::warroom::describe(&list, state));
+            Outcome::Accepted
+        }
+        Err(o) => o,
+    };
+    conn.close().await;
+    outcome
+}
+
 fn fail(e: impl std::fmt::Display) -> Outcome {
     eprintln!("error: {e}");
     Outcome::Failed
@@ -217,6 +312,13 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             }
             conn.close().await;
             return Outcome::Accepted;
+        }
+        CtlCommand::Shortlist { what } => {
+            if !matches!(welcome.access, auction_proto::Access::Team { .. }) {
+                conn.close().await;
+                return fail("only a team account has a war room");
+            }
+            return shortlist(conn, &state, what).await;
         }
         CtlCommand::Export { format, out } => {
             conn.close().await;

@@ -14,6 +14,7 @@ pub enum Action {
     Cancel,
     Raise,
     BidAmount,
+    Shortlist,
     Start,
     Pause,
     Next,
@@ -54,12 +55,13 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::Quit,
         Action::Help,
         Action::Cancel,
         Action::Raise,
         Action::BidAmount,
+        Action::Shortlist,
         Action::Start,
         Action::Pause,
         Action::Next,
@@ -112,6 +114,11 @@ impl Action {
             Action::Cancel => ("cancel", "close a dialog", Everyone),
             Action::Raise => ("raise", "bid the next valid amount", Team),
             Action::BidAmount => ("bid_amount", "bid an amount you type", Team),
+            Action::Shortlist => (
+                "shortlist",
+                "your private shortlist: add, set a target, remove",
+                Team,
+            ),
             Action::Start => ("start", "start the auction", Room),
             Action::Pause => ("pause", "pause / resume", Room),
             Action::Next => ("next", "next player on the block", Room),

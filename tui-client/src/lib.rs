@@ -12,3 +12,4 @@ pub mod net;
 pub mod run;
 pub mod session;
 pub mod ui;
+pub mod warroom;

@@ -101,6 +101,11 @@ pub async fn run<B: Backend>(
                                             let _ = l.out.send(Outgoing::SetPassword { user, password });
                                         }
                                     }
+                                    Effect::SetShortlist(entries) => {
+                                        if let Some(l) = &link {
+                                            let _ = l.out.send(Outgoing::SetShortlist(entries));
+                                        }
+                                    }
                                     Effect::Login { server, user, password } => {
                                         let login = Login { server, user, password, ca: None };
                                         link = Some(connect(login.clone()));

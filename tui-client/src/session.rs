@@ -17,6 +17,7 @@ use crate::net::{Conn, NetError, Welcome};
 pub enum Outgoing {
     Command { id: String, command: Command },
     SetPassword { user: String, password: String },
+    SetShortlist(Vec<auction_proto::msg::ShortlistEntry>),
 }
 
 #[derive(Clone)]
@@ -151,7 +152,7 @@ async fn run(
                                     message: "not connected: nothing was sent".into(),
                                 });
                             }
-                            Some(Outgoing::SetPassword { .. }) => {
+                            Some(Outgoing::SetPassword { .. } | Outgoing::SetShortlist(_)) => {
                                 let _ = events.send(NetEvent::Error {
                                     code: ErrorCode::Unavailable,
                                     message: "not connected: nothing was sent".into(),
@@ -279,6 +280,7 @@ async fn connection(
                     ServerMsg::PasswordSet { user } => NetEvent::Done(format!("password of {user} set; its sessions were logged out")),
                     ServerMsg::Error { code, message } => NetEvent::Error { code, message },
                     ServerMsg::Presence { online } => NetEvent::Presence(online),
+                    ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),
                 };
                 *resume = Some(Resume { token: token.clone(), seq });
                 if events.send(ev).is_err() {
@@ -293,6 +295,7 @@ async fn connection(
                     }
                     Some(Outgoing::Command { id, command }) => ClientMsg::Command { id, command },
                     Some(Outgoing::SetPassword { user, password }) => ClientMsg::SetPassword { user, password },
+                    Some(Outgoing::SetShortlist(entries)) => ClientMsg::SetShortlist { entries },
                 };
                 if let Err(e) = conn.send(&msg).await {
                     return lost(e.to_string());

@@ -286,3 +286,34 @@ fn the_admin_imports_players_into_a_running_auction() {
     ));
     assert!(state.starts_with("accepted"), "{state}");
 }
+
+#[test]
+fn a_team_keeps_its_shortlist_from_ctl() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let mi = |args: &[&str]| {
+        let mut all = vec!["shortlist"];
+        all.extend_from_slice(args);
+        ctl(&s.url, "mi", &pw("mi"), &all)
+    };
+    let out = ok(&mi(&[
+        "add", "pant", "--target", "2.5cr", "--note", "keeper",
+    ]));
+    assert_eq!(out.trim(), "Rishabh Pant — target ₹2.5 Cr — keeper");
+    ok(&mi(&["add", "2"]));
+    let shown = ok(&mi(&["show"]));
+    assert_eq!(shown.lines().count(), 2, "{shown}");
+    assert_eq!(ok(&mi(&["remove", "pant"])).lines().count(), 1);
+    let out = mi(&["remove", "pant"]);
+    assert_eq!(out.status.code(), Some(1));
+    // Another team's list is its own; the room has none.
+    let csk = ok(&ctl(&s.url, "csk", &pw("csk"), &["shortlist", "show"]));
+    assert!(csk.is_empty(), "{csk}");
+    let out = ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["shortlist", "show"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -131,3 +131,45 @@ fn no_color_draws_the_same_text() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
 }
+
+#[test]
+fn the_war_room_marks_shortlisted_players_and_warns_past_the_target() {
+    use auction_proto::Money;
+    use auction_proto::msg::ShortlistEntry;
+    let s = lot_with_bids(); // Pant on the block, MI leads at 2.6 Cr
+    let mut app = s.app("mi", team("MI"));
+    let pant = |target| ShortlistEntry {
+        player: PlayerId(1),
+        target: Some(Money(target)),
+        note: "keeper".into(),
+    };
+    app.on_net(NetEvent::Shortlist(vec![
+        pant(300),
+        ShortlistEntry {
+            player: PlayerId(2),
+            target: None,
+            note: String::new(),
+        },
+    ]));
+    let screen = render(&app, 200, 60);
+    assert!(
+        screen.contains("★ on your shortlist · target ₹3 Cr · keeper"),
+        "{screen}"
+    );
+    assert!(screen.contains("War room (only you see this)"), "{screen}");
+    assert!(screen.contains("★ Shreyas Iyer"), "{screen}");
+    assert!(!screen.contains("OVER YOUR TARGET"));
+    // The bidding passes the target.
+    app.on_net(NetEvent::Shortlist(vec![pant(250)]));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("OVER YOUR TARGET"), "{screen}");
+    // The same league seen by another team or the big screen: no war room.
+    for (user, access) in [("csk", team("CSK")), ("viewer", Access::Viewer)] {
+        let other = s.app(user, access);
+        let screen = render(&other, 200, 60);
+        assert!(
+            !screen.contains('★') && !screen.contains("War room"),
+            "{screen}"
+        );
+    }
+}

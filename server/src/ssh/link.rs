@@ -44,6 +44,11 @@ async fn serve(
         access: session.access.clone(),
         snapshot: Some(snapshot),
     });
+    let mut shortlist = crate::auth::team_of(&session.access).map(|team| {
+        let rx = app.warroom.subscribe();
+        let _ = tx.send(NetEvent::Shortlist(app.warroom.get(team)));
+        (team.clone(), rx)
+    });
     let mut presence = session.access.runs_room().then(|| {
         let mut rx = app.presence.subscribe();
         rx.mark_changed();
@@ -74,6 +79,10 @@ async fn serve(
                         Ok(seq) => NetEvent::Accepted { id, seq },
                         Err(r) => NetEvent::Rejected { id, code: r.code, message: r.message },
                     },
+                    Outgoing::SetShortlist(entries) => match crate::warroom::set_for(&app, &session.access, entries).await {
+                        Ok(()) => continue,
+                        Err((code, message)) => NetEvent::Error { code, message },
+                    },
                     Outgoing::SetPassword { user, password } => {
                         if session.access != Access::Admin {
                             NetEvent::Error { code: ErrorCode::Forbidden, message: "only the admin may set passwords".into() }
@@ -89,6 +98,11 @@ async fn serve(
                     }
                 };
                 if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+            entries = crate::warroom::next_change(&mut shortlist, &app.warroom) => {
+                if tx.send(NetEvent::Shortlist(entries)).is_err() {
                     return;
                 }
             }

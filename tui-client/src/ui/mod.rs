@@ -268,6 +268,12 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                     Span::styled(prev.to_string(), team_style(state, prev, theme)),
                 ]));
             }
+            if let Some(mark) = app.shortlist.iter().find(|e| e.player == p.id) {
+                lines.insert(
+                    0,
+                    shortlist_line(mark, state.leader().map(|b| b.amount), theme),
+                );
+            }
             lines
         }
         None => {
@@ -282,8 +288,13 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                         .next_in_queue()
                         .and_then(|id| state.player(id))
                         .map(|p| {
+                            let star = if app.shortlist.iter().any(|e| e.player == p.player.id) {
+                                "★ "
+                            } else {
+                                ""
+                            };
                             format!(
-                                "Next up: {} ({}, base {})",
+                                "Next up: {star}{} ({}, base {})",
                                 p.player.name, p.player.set, p.player.base
                             )
                         });
@@ -583,6 +594,57 @@ fn squad_lines(state: &State, team: &TeamState, theme: Theme) -> Vec<Line<'stati
 }
 
 /// A team owner's console.
+/// The war-room mark of the player on the block: shortlisted, with the
+/// target, and a warning once the bidding passes it.
+fn shortlist_line(
+    mark: &auction_proto::msg::ShortlistEntry,
+    bid: Option<Money>,
+    theme: Theme,
+) -> Line<'static> {
+    let mut spans = vec![Span::styled("★ on your shortlist", theme.accent())];
+    if let Some(target) = mark.target {
+        match bid {
+            Some(bid) if bid > target => {
+                spans.push(Span::styled(
+                    format!(" · OVER YOUR TARGET {target}"),
+                    theme.error(),
+                ));
+            }
+            _ => spans.push(Span::raw(format!(" · target {target}"))),
+        }
+    }
+    if !mark.note.is_empty() {
+        spans.push(Span::styled(format!(" · {}", mark.note), theme.dim()));
+    }
+    Line::from(spans)
+}
+
+/// The team's war room: each shortlisted player and where it stands.
+fn warroom_lines(app: &App, state: &State, theme: Theme) -> Vec<Line<'static>> {
+    app.shortlist
+        .iter()
+        .filter_map(|e| {
+            let p = state.player(e.player)?;
+            let target = e.target.map(|t| format!(" ≤{t}")).unwrap_or_default();
+            let (status, style) = match &p.status {
+                auction_proto::PlayerStatus::Sold { team, price } => {
+                    (format!("{team} {price}"), theme.dim())
+                }
+                auction_proto::PlayerStatus::OnBlock => {
+                    ("ON THE BLOCK".to_string(), theme.accent())
+                }
+                auction_proto::PlayerStatus::Unsold => ("unsold".to_string(), theme.dim()),
+                auction_proto::PlayerStatus::Withdrawn => ("withdrawn".to_string(), theme.dim()),
+                auction_proto::PlayerStatus::Available => ("to come".to_string(), Style::default()),
+            };
+            Some(Line::from(vec![
+                Span::raw(format!("★ {}{target} ", p.player.name)),
+                Span::styled(status, style),
+            ]))
+        })
+        .collect()
+}
+
 fn team_screen(
     frame: &mut Frame,
     area: Rect,
@@ -604,10 +666,26 @@ fn team_screen(
             Span::styled(team.team.name.clone(), theme.team(&team.team.colour)),
             Span::raw(" "),
         ]);
+        let room = warroom_lines(app, state, theme);
+        let (squad_area, room_area) = if room.is_empty() {
+            (mine, None)
+        } else {
+            let height = (room.len() as u16 + 2).min(mine.height / 2);
+            let [a, b] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(mine);
+            (a, Some(b))
+        };
         frame.render_widget(
             Paragraph::new(squad_lines(state, team, theme)).block(Block::bordered().title(title)),
-            mine,
+            squad_area,
         );
+        if let Some(area) = room_area {
+            frame.render_widget(
+                Paragraph::new(room)
+                    .block(Block::bordered().title(" War room (only you see this) ")),
+                area,
+            );
+        }
     }
     team_board(frame, others, app, state, None, theme);
 }
