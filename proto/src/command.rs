@@ -71,8 +71,15 @@ pub enum Command {
     ResetLot,
     /// Back to before the start; the player pool is kept.
     ResetAuction,
-    /// Once the sets are done: a new round of the unsold players.
+    /// Once the sets are done: a new round of the unsold players the teams
+    /// asked for (all of them when none asked).
     OpenAccelerated,
+    /// A team's list of unsold players it wants back in the accelerated
+    /// round (replaces its earlier list; empty withdraws it).
+    RequestAccelerated {
+        team: TeamCode,
+        players: Vec<PlayerId>,
+    },
     /// The bid clock ran out (sent by the server itself).
     Tick,
 }
@@ -96,6 +103,7 @@ impl Command {
             Command::AdjustPurse { .. } => "adjust_purse",
             Command::AddPlayer { .. } => "add_player",
             Command::ImportPlayers { .. } => "import_players",
+            Command::RequestAccelerated { .. } => "request_accelerated",
             Command::EditPlayer { .. } => "edit_player",
             Command::WithdrawPlayer { .. } => "withdraw_player",
             Command::ResetLot => "reset_lot",
@@ -138,6 +146,8 @@ pub enum RejectCode {
     InvalidAdjustment,
     SetsNotDone,
     NoUnsoldPlayers,
+    /// More accelerated-round picks than the league allows.
+    TooManyPicks,
     ClockNotDue,
     /// The server could not make the command durable; nothing was applied.
     Unavailable,
@@ -145,7 +155,7 @@ pub enum RejectCode {
 
 impl RejectCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [RejectCode; 28] = [
+    pub const ALL: [RejectCode; 29] = [
         RejectCode::Forbidden,
         RejectCode::WrongTeam,
         RejectCode::NotStarted,
@@ -172,6 +182,7 @@ impl RejectCode {
         RejectCode::InvalidAdjustment,
         RejectCode::SetsNotDone,
         RejectCode::NoUnsoldPlayers,
+        RejectCode::TooManyPicks,
         RejectCode::ClockNotDue,
         RejectCode::Unavailable,
     ];
@@ -205,6 +216,7 @@ impl RejectCode {
             RejectCode::InvalidAdjustment => "invalid_adjustment",
             RejectCode::SetsNotDone => "sets_not_done",
             RejectCode::NoUnsoldPlayers => "no_unsold_players",
+            RejectCode::TooManyPicks => "too_many_picks",
             RejectCode::ClockNotDue => "clock_not_due",
             RejectCode::Unavailable => "unavailable",
         }

@@ -68,6 +68,10 @@ pub enum Event {
     PlayersImported {
         players: Vec<Player>,
     },
+    AcceleratedRequested {
+        team: TeamCode,
+        players: Vec<PlayerId>,
+    },
     PlayerEdited {
         player: Player,
     },
@@ -104,6 +108,7 @@ impl Event {
             Event::PurseAdjusted { .. } => "purse_adjusted",
             Event::PlayerAdded { .. } => "player_added",
             Event::PlayersImported { .. } => "players_imported",
+            Event::AcceleratedRequested { .. } => "accelerated_requested",
             Event::PlayerEdited { .. } => "player_edited",
             Event::PlayerWithdrawn { .. } => "player_withdrawn",
             Event::LotReset { .. } => "lot_reset",

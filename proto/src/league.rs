@@ -31,6 +31,14 @@ pub struct Rules {
     /// The bid clock, if the league uses one.
     #[serde(default)]
     pub clock: Option<ClockRules>,
+    /// How many unsold players each team may ask back for an accelerated
+    /// round.
+    #[serde(default = "default_accelerated_picks")]
+    pub accelerated_picks: u32,
+}
+
+fn default_accelerated_picks() -> u32 {
+    10
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,9 @@ pub struct State {
     pub lot: Option<Lot>,
     /// Every lot closed so far, oldest first.
     pub closed: Vec<ClosedLot>,
+    /// The teams' lists for the next accelerated round.
+    #[serde(default)]
+    pub accelerated_requests: std::collections::BTreeMap<TeamCode, Vec<PlayerId>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +175,7 @@ impl State {
             queue: Vec::new(),
             lot: None,
             closed: Vec::new(),
+            accelerated_requests: Default::default(),
         }
     }
 
@@ -455,14 +459,24 @@ impl State {
                 }
                 self.phase = Phase::NotStarted;
                 self.seed = None;
+                self.accelerated_requests.clear();
                 self.round = 0;
                 self.queue.clear();
                 self.lot = None;
                 self.closed.clear();
             }
+            Event::AcceleratedRequested { team, players } => {
+                if players.is_empty() {
+                    self.accelerated_requests.remove(team);
+                } else {
+                    self.accelerated_requests
+                        .insert(team.clone(), players.clone());
+                }
+            }
             Event::AcceleratedRoundOpened { round, players } => {
                 self.round = *round;
                 self.queue = players.clone();
+                self.accelerated_requests.clear();
                 for id in players {
                     if let Some(p) = self.player_mut(*id)
                         && p.status == PlayerStatus::Unsold

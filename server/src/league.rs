@@ -87,6 +87,8 @@ struct RulesFile {
     ladder: Vec<LadderStep>,
     #[serde(default)]
     clock: Option<ClockRules>,
+    #[serde(default)]
+    accelerated_picks: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -241,6 +243,7 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
         overseas_max: r.overseas_max,
         ladder: r.ladder.clone(),
         clock: r.clock,
+        accelerated_picks: r.accelerated_picks.unwrap_or(10),
     })
 }
 

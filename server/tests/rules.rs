@@ -963,3 +963,45 @@ fn import_adds_every_row_or_none_and_names_the_line_and_column() {
     // Started: the new players come up in this round.
     assert!(room.state.queue.ends_with(&[PlayerId(20), PlayerId(21)]));
 }
+
+fn ask(team_code: &str, players: &[u32]) -> Command {
+    Command::RequestAccelerated {
+        team: TeamCode::new(team_code),
+        players: players.iter().map(|&p| PlayerId(p)).collect(),
+    }
+}
+
+#[test]
+fn teams_ask_back_unsold_players_and_the_round_brings_back_their_union() {
+    let mut room = Room::new();
+    room.ok(&presenter(), Command::Start { seed: Some(5) });
+    // Player 1 is sold; every other goes unsold.
+    room.sell(1, "MI", 200);
+    room.refuses(&team("MI"), ask("MI", &[2]), RejectCode::PlayerUnavailable);
+    while room.state.next_in_queue().is_some() {
+        room.ok(&presenter(), Command::Next);
+        room.ok(&presenter(), Command::Unsold);
+    }
+    // Only unsold players, at most `accelerated_picks` (2 here), no repeats,
+    // and only for one's own team.
+    room.refuses(&team("MI"), ask("MI", &[1]), RejectCode::PlayerUnavailable);
+    room.refuses(&team("MI"), ask("MI", &[2, 3, 4]), RejectCode::TooManyPicks);
+    room.refuses(&team("MI"), ask("MI", &[2, 2]), RejectCode::InvalidPlayer);
+    room.refuses(&team("MI"), ask("MI", &[99]), RejectCode::UnknownPlayer);
+    room.refuses(&team("MI"), ask("CSK", &[2]), RejectCode::WrongTeam);
+    room.refuses(&viewer(), ask("MI", &[2]), RejectCode::Forbidden);
+    room.ok(&team("MI"), ask("MI", &[5, 3]));
+    room.ok(&team("CSK"), ask("CSK", &[3, 8]));
+    room.ok(&team("RCB"), ask("RCB", &[6]));
+    // RCB changes its mind: an empty list withdraws it.
+    room.ok(&presenter(), ask("RCB", &[]));
+    assert_eq!(room.state.accelerated_requests.len(), 2);
+    match room.ok(&presenter(), Command::OpenAccelerated) {
+        Event::AcceleratedRoundOpened { players, .. } => {
+            assert_eq!(players, [PlayerId(3), PlayerId(5), PlayerId(8)]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(room.state.accelerated_requests.is_empty());
+    assert_eq!(room.state.next_in_queue(), Some(PlayerId(3)));
+}

@@ -118,6 +118,7 @@ pub enum PromptKind {
     AddPlayer,
     ImportPlayers,
     Shortlist,
+    RequestAccelerated { team: TeamCode },
     Search,
     PasswordUser,
     Password { user: String },
@@ -691,6 +692,16 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::RequestAccelerated => {
+                if let Some(team) = self.own_team().cloned() {
+                    let limit = state.rules.accelerated_picks;
+                    self.prompt(
+                        PromptKind::RequestAccelerated { team },
+                        format!("Unsold players you want back (up to {limit}, comma-separated; empty withdraws)"),
+                    );
+                }
+                Vec::new()
+            }
             Action::Shortlist => {
                 let on_block = state
                     .lot
@@ -945,6 +956,18 @@ impl App {
                 vec![self.send(Command::Bid {
                     team: team.clone(),
                     amount,
+                })]
+            }
+            PromptKind::RequestAccelerated { team } => {
+                let players = input
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|q| crate::ctl::find_player(&state, q))
+                    .collect::<Result<Vec<_>, _>>()?;
+                vec![self.send(Command::RequestAccelerated {
+                    team: team.clone(),
+                    players,
                 })]
             }
             PromptKind::Shortlist => {

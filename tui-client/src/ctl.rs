@@ -73,6 +73,13 @@ pub enum CtlCommand {
     ResetLot,
     /// Start an accelerated round of the unsold players.
     Accelerated,
+    /// Ask back unsold players for the accelerated round (your own team; the
+    /// presenter and admin name one with --team). No players withdraws the list.
+    RequestAccelerated {
+        #[arg(long)]
+        team: Option<String>,
+        players: Vec<String>,
+    },
     /// Add the players of a CSV file (config/players.csv's columns), all or
     /// none (admin).
     ImportPlayers {
@@ -362,6 +369,30 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         CtlCommand::UndoSale => Command::UndoSale,
         CtlCommand::ResetLot => Command::ResetLot,
         CtlCommand::Accelerated => Command::OpenAccelerated,
+        CtlCommand::RequestAccelerated {
+            team: code,
+            players,
+        } => {
+            let own = match &welcome.access {
+                auction_proto::Access::Team { team } => Some(team.clone()),
+                _ => None,
+            };
+            let Some(code) = code.as_deref().map(team).or(own) else {
+                conn.close().await;
+                return fail("say which team with --team");
+            };
+            let ids: Result<Vec<_>, _> = players.iter().map(|q| find_player(&state, q)).collect();
+            match ids {
+                Ok(players) => Command::RequestAccelerated {
+                    team: code,
+                    players,
+                },
+                Err(e) => {
+                    conn.close().await;
+                    return fail(e);
+                }
+            }
+        }
         CtlCommand::ImportPlayers { file } => match std::fs::read_to_string(file) {
             Ok(csv) => Command::ImportPlayers {
                 csv,

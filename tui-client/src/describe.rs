@@ -53,6 +53,10 @@ pub fn event(state: &State, event: &Event) -> String {
             [one] => format!("player imported: {} ({})", one.name, one.id),
             many => format!("{} players imported", many.len()),
         },
+        Event::AcceleratedRequested { team, players } => match players.len() {
+            0 => format!("{team} withdraws its accelerated-round list"),
+            n => format!("{team} asks back {n} players for the accelerated round"),
+        },
         Event::PlayerEdited { player } => format!("player edited: {}", player.name),
         Event::PlayerWithdrawn { player } => format!("player withdrawn: {}", name(state, *player)),
         Event::LotReset { player } => {

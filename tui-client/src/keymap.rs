@@ -14,6 +14,7 @@ pub enum Action {
     Cancel,
     Raise,
     BidAmount,
+    RequestAccelerated,
     Shortlist,
     Start,
     Pause,
@@ -55,12 +56,13 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::Quit,
         Action::Help,
         Action::Cancel,
         Action::Raise,
         Action::BidAmount,
+        Action::RequestAccelerated,
         Action::Shortlist,
         Action::Start,
         Action::Pause,
@@ -114,6 +116,11 @@ impl Action {
             Action::Cancel => ("cancel", "close a dialog", Everyone),
             Action::Raise => ("raise", "bid the next valid amount", Team),
             Action::BidAmount => ("bid_amount", "bid an amount you type", Team),
+            Action::RequestAccelerated => (
+                "request_accelerated",
+                "players you want back in the accelerated round",
+                Team,
+            ),
             Action::Shortlist => (
                 "shortlist",
                 "your private shortlist: add, set a target, remove",

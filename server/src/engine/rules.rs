@@ -193,6 +193,10 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
             Ok(Event::AuctionReset)
         }
         Command::OpenAccelerated => accelerated(state),
+        Command::RequestAccelerated {
+            team: code,
+            players,
+        } => request_accelerated(state, code, players),
         Command::Tick => tick(state, now_ms),
     }
 }
@@ -211,7 +215,9 @@ fn authorize(cmd: &Command, access: &Access) -> Result<(), Rejection> {
             Access::System => Ok(()),
             _ => Err(forbidden()),
         },
-        Command::Bid { team, .. } | Command::Raise { team } => match access {
+        Command::Bid { team, .. }
+        | Command::Raise { team }
+        | Command::RequestAccelerated { team, .. } => match access {
             Access::Admin | Access::Presenter => Ok(()),
             Access::Team { team: own } if own == team => Ok(()),
             Access::Team { team: own } => Err(no(
@@ -605,16 +611,31 @@ fn accelerated(state: &State) -> Decision {
             ),
         ));
     }
-    let mut players: Vec<PlayerId> = Vec::new();
-    for c in &state.closed {
-        let id = c.lot.player;
-        if state
+    let unsold = |id: PlayerId| {
+        state
             .player(id)
             .is_some_and(|p| p.status == PlayerStatus::Unsold)
-            && !players.contains(&id)
-        {
-            players.push(id);
+    };
+    let mut players: Vec<PlayerId> = Vec::new();
+    if state.accelerated_requests.is_empty() {
+        // Nobody asked: every unsold player, in the order they went unsold.
+        for c in &state.closed {
+            let id = c.lot.player;
+            if unsold(id) && !players.contains(&id) {
+                players.push(id);
+            }
         }
+    } else {
+        // The union of the teams' lists, in the order of the pool.
+        players = state
+            .accelerated_requests
+            .values()
+            .flatten()
+            .copied()
+            .filter(|id| unsold(*id))
+            .collect();
+        players.sort();
+        players.dedup();
     }
     if players.is_empty() {
         return Err(no(
@@ -625,6 +646,49 @@ fn accelerated(state: &State) -> Decision {
     Ok(Event::AcceleratedRoundOpened {
         round: state.round + 1,
         players,
+    })
+}
+
+fn request_accelerated(state: &State, code: &TeamCode, players: &[PlayerId]) -> Decision {
+    team(state, code)?;
+    let limit = state.rules.accelerated_picks as usize;
+    if players.len() > limit {
+        return Err(no(
+            RejectCode::TooManyPicks,
+            format!(
+                "a team may ask back at most {limit} players, not {}",
+                players.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for id in players {
+        let p = state.player(*id).ok_or_else(|| {
+            no(
+                RejectCode::UnknownPlayer,
+                format!("there is no player {id}"),
+            )
+        })?;
+        if p.status != PlayerStatus::Unsold {
+            return Err(no(
+                RejectCode::PlayerUnavailable,
+                format!(
+                    "{} cannot be asked back: {}",
+                    p.player.name,
+                    status_text(&p.status)
+                ),
+            ));
+        }
+        if !seen.insert(*id) {
+            return Err(no(
+                RejectCode::InvalidPlayer,
+                format!("{} is on the list twice", p.player.name),
+            ));
+        }
+    }
+    Ok(Event::AcceleratedRequested {
+        team: code.clone(),
+        players: players.to_vec(),
     })
 }
 

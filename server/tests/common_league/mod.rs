@@ -55,6 +55,7 @@ pub fn small_league() -> League {
                 },
             ],
             clock: None,
+            accelerated_picks: 2,
         },
         teams: ["MI", "CSK", "RCB"]
             .iter()

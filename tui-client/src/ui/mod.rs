@@ -301,6 +301,20 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                     lines.push(Line::from(
                         next.unwrap_or_else(|| "Nobody left in this round.".into()),
                     ));
+                    if state.next_in_queue().is_none() && !state.accelerated_requests.is_empty() {
+                        let teams: Vec<String> = state
+                            .accelerated_requests
+                            .iter()
+                            .map(|(t, p)| format!("{t} {}", p.len()))
+                            .collect();
+                        lines.push(Line::from(Span::styled(
+                            format!(
+                                "Asked back for the accelerated round: {}",
+                                teams.join(" · ")
+                            ),
+                            theme.accent(),
+                        )));
+                    }
                 }
             }
             lines
