@@ -74,6 +74,19 @@ pub enum Command {
     /// Once the sets are done: a new round of the unsold players the teams
     /// asked for (all of them when none asked).
     OpenAccelerated,
+    /// Right to Match: the holder uses its card (`use_card`) or lets the
+    /// player go to the winner (`decline`) when offered; after the winner's
+    /// final raise it matches (`match_price`) or declines.
+    Rtm {
+        team: TeamCode,
+        action: RtmAction,
+    },
+    /// Right to Match: the winner's one final raise (`amount` equal to the
+    /// hammer price: no raise).
+    RtmRaise {
+        team: TeamCode,
+        amount: Money,
+    },
     /// A team's list of unsold players it wants back in the accelerated
     /// round (replaces its earlier list; empty withdraws it).
     RequestAccelerated {
@@ -82,6 +95,14 @@ pub enum Command {
     },
     /// The bid clock ran out (sent by the server itself).
     Tick,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RtmAction {
+    UseCard,
+    Decline,
+    MatchPrice,
 }
 
 impl Command {
@@ -103,6 +124,8 @@ impl Command {
             Command::AdjustPurse { .. } => "adjust_purse",
             Command::AddPlayer { .. } => "add_player",
             Command::ImportPlayers { .. } => "import_players",
+            Command::Rtm { .. } => "rtm",
+            Command::RtmRaise { .. } => "rtm_raise",
             Command::RequestAccelerated { .. } => "request_accelerated",
             Command::EditPlayer { .. } => "edit_player",
             Command::WithdrawPlayer { .. } => "withdraw_player",

@@ -48,6 +48,26 @@ pub enum Event {
         player: PlayerId,
         team: TeamCode,
         price: Money,
+        /// Bought back with a Right to Match card.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rtm: bool,
+    },
+    /// The hammer fell for `winner` at `price`, and `holder` (the player's
+    /// previous team) may use a Right to Match card.
+    RtmOffered {
+        holder: TeamCode,
+        winner: TeamCode,
+        price: Money,
+    },
+    /// The holder uses its card: the winner gets one final raise.
+    RtmUsed {
+        holder: TeamCode,
+    },
+    /// The winner's final price (the same price: no raise); the holder must
+    /// match it to keep the player.
+    RtmRaised {
+        winner: TeamCode,
+        price: Money,
     },
     PlayerUnsold {
         player: PlayerId,
@@ -108,6 +128,9 @@ impl Event {
             Event::PurseAdjusted { .. } => "purse_adjusted",
             Event::PlayerAdded { .. } => "player_added",
             Event::PlayersImported { .. } => "players_imported",
+            Event::RtmOffered { .. } => "rtm_offered",
+            Event::RtmUsed { .. } => "rtm_used",
+            Event::RtmRaised { .. } => "rtm_raised",
             Event::AcceleratedRequested { .. } => "accelerated_requested",
             Event::PlayerEdited { .. } => "player_edited",
             Event::PlayerWithdrawn { .. } => "player_withdrawn",

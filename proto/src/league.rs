@@ -35,6 +35,9 @@ pub struct Rules {
     /// round.
     #[serde(default = "default_accelerated_picks")]
     pub accelerated_picks: u32,
+    /// Right to Match cards per team (0: no Right to Match).
+    #[serde(default)]
+    pub rtm_cards: u32,
 }
 
 fn default_accelerated_picks() -> u32 {

@@ -9,10 +9,10 @@ pub mod money;
 pub mod msg;
 pub mod state;
 
-pub use command::{Command, RejectCode, Rejection};
+pub use command::{Command, RejectCode, Rejection, RtmAction};
 pub use event::Event;
 pub use ids::{PlayerId, TeamCode};
 pub use league::{ClockRules, LadderStep, League, Player, Role, Rules, Stats, Team};
 pub use money::Money;
 pub use msg::{Access, Actor, ClientMsg, Entry, ErrorCode, ServerMsg, Snapshot};
-pub use state::{Phase, PlayerStatus, Stage, State, Timer};
+pub use state::{Phase, PlayerStatus, Rtm, RtmStep, Stage, State, Timer};

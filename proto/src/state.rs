@@ -51,6 +51,9 @@ pub struct TeamState {
     pub squad: Vec<PlayerId>,
     /// The sum of admin purse adjustments (lakh, signed).
     pub adjusted: i64,
+    /// Right to Match cards left.
+    #[serde(default)]
+    pub rtm_left: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +116,30 @@ pub struct Lot {
     pub stage: Stage,
     pub bids: Vec<Bid>,
     pub timer: Option<Timer>,
+    /// Right to Match under way (the hammer has fallen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtm: Option<Rtm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rtm {
+    /// The player's previous team, holding the card.
+    pub holder: TeamCode,
+    /// The team the hammer fell for.
+    pub winner: TeamCode,
+    pub price: Money,
+    pub step: RtmStep,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RtmStep {
+    /// The holder decides whether to use its card.
+    Offered,
+    /// The holder used it: the winner's final raise.
+    Raising,
+    /// The holder matches the final price, or the winner keeps the player.
+    Matching,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +160,12 @@ pub struct ClosedLot {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Sold { team: TeamCode, price: Money },
+    Sold {
+        team: TeamCode,
+        price: Money,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rtm: bool,
+    },
     Unsold,
 }
 
@@ -166,6 +198,7 @@ impl State {
                     purse: league.rules.purse,
                     squad: Vec::new(),
                     adjusted: 0,
+                    rtm_left: league.rules.rtm_cards,
                 })
                 .collect(),
             players,
@@ -336,7 +369,34 @@ impl State {
                     stage: Stage::Open,
                     bids: Vec::new(),
                     timer: running(*deadline_ms),
+                    rtm: None,
                 });
+            }
+            Event::RtmOffered {
+                holder,
+                winner,
+                price,
+            } => {
+                if let Some(lot) = &mut self.lot {
+                    lot.timer = None;
+                    lot.rtm = Some(Rtm {
+                        holder: holder.clone(),
+                        winner: winner.clone(),
+                        price: *price,
+                        step: RtmStep::Offered,
+                    });
+                }
+            }
+            Event::RtmUsed { .. } => {
+                if let Some(rtm) = self.lot.as_mut().and_then(|l| l.rtm.as_mut()) {
+                    rtm.step = RtmStep::Raising;
+                }
+            }
+            Event::RtmRaised { price, .. } => {
+                if let Some(rtm) = self.lot.as_mut().and_then(|l| l.rtm.as_mut()) {
+                    rtm.step = RtmStep::Matching;
+                    rtm.price = *price;
+                }
             }
             Event::BidPlaced {
                 team,
@@ -373,15 +433,21 @@ impl State {
                 player,
                 team,
                 price,
+                rtm,
             } => {
-                if let Some(lot) = self.lot.take() {
+                if let Some(mut lot) = self.lot.take() {
+                    lot.rtm = None;
                     self.closed.push(ClosedLot {
                         lot,
                         outcome: Outcome::Sold {
                             team: team.clone(),
                             price: *price,
+                            rtm: *rtm,
                         },
                     });
+                }
+                if *rtm && let Some(t) = self.team_mut(team) {
+                    t.rtm_left = t.rtm_left.saturating_sub(1);
                 }
                 self.set_status(
                     *player,
@@ -408,15 +474,19 @@ impl State {
                 let Some(mut closed) = self.closed.pop() else {
                     return;
                 };
-                if let Outcome::Sold { team, price } = &closed.outcome
+                if let Outcome::Sold { team, price, rtm } = &closed.outcome
                     && let Some(t) = self.team_mut(team)
                 {
                     t.purse = t.purse + *price;
+                    if *rtm {
+                        t.rtm_left += 1;
+                    }
                     if let Some(pos) = t.squad.iter().rposition(|id| id == player) {
                         t.squad.remove(pos);
                     }
                 }
                 closed.lot.timer = *timer;
+                closed.lot.rtm = None;
                 self.set_status(*player, PlayerStatus::OnBlock);
                 self.lot = Some(closed.lot);
             }
@@ -451,6 +521,7 @@ impl State {
                     t.purse = self.rules.purse;
                     t.squad.clear();
                     t.adjusted = 0;
+                    t.rtm_left = self.rules.rtm_cards;
                 }
                 for p in &mut self.players {
                     if p.status != PlayerStatus::Withdrawn {

@@ -89,6 +89,8 @@ struct RulesFile {
     clock: Option<ClockRules>,
     #[serde(default)]
     accelerated_picks: Option<u32>,
+    #[serde(default)]
+    rtm_cards: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -244,6 +246,7 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
         ladder: r.ladder.clone(),
         clock: r.clock,
         accelerated_picks: r.accelerated_picks.unwrap_or(10),
+        rtm_cards: r.rtm_cards.unwrap_or(0),
     })
 }
 

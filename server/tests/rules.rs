@@ -853,7 +853,8 @@ fn the_automatic_clock_calls_the_stages_and_the_hammer() {
         room.state.closed.last().unwrap().outcome,
         Outcome::Sold {
             team: t("MI"),
-            price: Money(20)
+            price: Money(20),
+            rtm: false,
         }
     );
     // Without a bid the clock ends the lot unsold.
@@ -1004,4 +1005,181 @@ fn teams_ask_back_unsold_players_and_the_round_brings_back_their_union() {
     }
     assert!(room.state.accelerated_requests.is_empty());
     assert_eq!(room.state.next_in_queue(), Some(PlayerId(3)));
+}
+
+// ---- Right to Match ------------------------------------------------------------
+
+/// One card each; Alpha (#1) and Charlie (#3) were CSK's last season.
+fn rtm_room() -> Room {
+    let mut league = small_league();
+    league.rules.rtm_cards = 1;
+    for i in [0, 2] {
+        league.players[i].previous_team = Some(TeamCode::new("CSK"));
+    }
+    let mut room = Room::with(league);
+    room.ok(&presenter(), Command::Start { seed: Some(1) });
+    room
+}
+
+fn rtm(code: &str, action: auction_proto::RtmAction) -> Command {
+    Command::Rtm {
+        team: TeamCode::new(code),
+        action,
+    }
+}
+
+fn final_raise(code: &str, lakh: u64) -> Command {
+    Command::RtmRaise {
+        team: TeamCode::new(code),
+        amount: Money(lakh),
+    }
+}
+
+#[test]
+fn right_to_match_the_holder_matches_the_final_raise_and_keeps_the_player() {
+    use auction_proto::RtmAction::*;
+    let mut room = rtm_room();
+    room.ok(
+        &presenter(),
+        Command::Nominate {
+            player: PlayerId(1),
+        },
+    );
+    room.bid("MI", 200).unwrap();
+    match room.ok(&presenter(), Command::Sold) {
+        Event::RtmOffered {
+            holder,
+            winner,
+            price,
+        } => {
+            assert_eq!(
+                (holder.as_str(), winner.as_str(), price),
+                ("CSK", "MI", Money(200))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The hammer has fallen: no more bids or calls.
+    room.refuses(
+        &team("RCB"),
+        Command::Raise {
+            team: TeamCode::new("RCB"),
+        },
+        RejectCode::WrongStage,
+    );
+    room.refuses(&presenter(), Command::Sold, RejectCode::WrongStage);
+    room.refuses(&presenter(), Command::UndoBid, RejectCode::WrongStage);
+    // Only the holder decides, and only what the step allows.
+    room.refuses(&team("MI"), rtm("MI", UseCard), RejectCode::WrongTeam);
+    room.refuses(&team("MI"), rtm("CSK", UseCard), RejectCode::WrongTeam);
+    room.refuses(&team("CSK"), rtm("CSK", MatchPrice), RejectCode::WrongStage);
+    room.refuses(&team("MI"), final_raise("MI", 250), RejectCode::WrongStage);
+    room.ok(&team("CSK"), rtm("CSK", UseCard));
+    // The winner's one final raise.
+    room.refuses(&team("CSK"), final_raise("CSK", 250), RejectCode::WrongTeam);
+    room.refuses(
+        &team("MI"),
+        final_raise("MI", 150),
+        RejectCode::BelowMinimum,
+    );
+    room.refuses(
+        &team("MI"),
+        final_raise("MI", 5_000),
+        RejectCode::OverMaxBid,
+    );
+    room.ok(&team("MI"), final_raise("MI", 250));
+    match room.ok(&team("CSK"), rtm("CSK", MatchPrice)) {
+        Event::PlayerSold {
+            team, price, rtm, ..
+        } => {
+            assert_eq!((team.as_str(), price, rtm), ("CSK", Money(250), true));
+        }
+        other => panic!("{other:?}"),
+    }
+    let csk = room.state.team(&TeamCode::new("CSK")).unwrap();
+    assert_eq!(
+        (csk.purse, csk.rtm_left, csk.squad.as_slice()),
+        (Money(750), 0, &[PlayerId(1)][..])
+    );
+    assert_eq!(
+        room.state.team(&TeamCode::new("MI")).unwrap().purse,
+        Money(1000)
+    );
+    // Undoing the sale gives the card back and reopens the lot for bidding.
+    room.ok(&presenter(), Command::UndoSale);
+    let csk = room.state.team(&TeamCode::new("CSK")).unwrap();
+    assert_eq!((csk.purse, csk.rtm_left), (Money(1000), 1));
+    assert!(room.state.lot.as_ref().unwrap().rtm.is_none());
+    room.ok(&presenter(), Command::Sold);
+    room.ok(&team("CSK"), rtm("CSK", UseCard));
+    room.ok(&team("MI"), final_raise("MI", 200));
+    room.ok(&team("CSK"), rtm("CSK", MatchPrice));
+    // The card is spent: Charlie, also CSK's, goes straight to the winner.
+    room.ok(
+        &presenter(),
+        Command::Nominate {
+            player: PlayerId(3),
+        },
+    );
+    room.bid("MI", 100).unwrap();
+    assert!(matches!(
+        room.ok(&presenter(), Command::Sold),
+        Event::PlayerSold { rtm: false, .. }
+    ));
+}
+
+#[test]
+fn right_to_match_declined_leaves_the_player_with_the_winner() {
+    use auction_proto::RtmAction::*;
+    let mut room = rtm_room();
+    // Declined when offered: sold to the winner at the hammer price.
+    room.ok(
+        &presenter(),
+        Command::Nominate {
+            player: PlayerId(1),
+        },
+    );
+    room.bid("MI", 200).unwrap();
+    room.ok(&presenter(), Command::Sold);
+    match room.ok(&team("CSK"), rtm("CSK", Decline)) {
+        Event::PlayerSold {
+            team, price, rtm, ..
+        } => {
+            assert_eq!((team.as_str(), price, rtm), ("MI", Money(200), false));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(room.state.team(&TeamCode::new("CSK")).unwrap().rtm_left, 1);
+    // Used, then not matched: the winner keeps the player at its final price.
+    room.ok(
+        &presenter(),
+        Command::Nominate {
+            player: PlayerId(3),
+        },
+    );
+    room.bid("RCB", 100).unwrap();
+    room.ok(&presenter(), Command::Sold);
+    room.ok(&team("CSK"), rtm("CSK", UseCard));
+    room.ok(&team("RCB"), final_raise("RCB", 140));
+    match room.ok(&presenter(), rtm("CSK", Decline)) {
+        Event::PlayerSold {
+            team, price, rtm, ..
+        } => {
+            assert_eq!((team.as_str(), price, rtm), ("RCB", Money(140), false));
+        }
+        other => panic!("{other:?}"),
+    }
+    // No offer when the previous team wins it itself.
+    let mut room = rtm_room();
+    room.ok(
+        &presenter(),
+        Command::Nominate {
+            player: PlayerId(1),
+        },
+    );
+    room.bid("CSK", 200).unwrap();
+    assert!(matches!(
+        room.ok(&presenter(), Command::Sold),
+        Event::PlayerSold { .. }
+    ));
 }

@@ -432,6 +432,7 @@ impl App {
                 player,
                 team,
                 price,
+                ..
             } => {
                 self.banner = Some(Banner {
                     sold: Some((team.clone(), *price)),
@@ -761,7 +762,7 @@ impl App {
                             .map(|p| p.player.name.clone())
                             .unwrap_or_default();
                         let what = match &c.outcome {
-                            auction_proto::state::Outcome::Sold { team, price } => {
+                            auction_proto::state::Outcome::Sold { team, price, .. } => {
                                 format!("the sale of {name} to {team} for {price} (refund)")
                             }
                             auction_proto::state::Outcome::Unsold => format!("{name} unsold"),

@@ -34,7 +34,24 @@ pub fn event(state: &State, event: &Event) -> String {
             player,
             team,
             price,
+            rtm: false,
         } => format!("SOLD: {} to {team} for {price}", name(state, *player)),
+        Event::PlayerSold {
+            player,
+            team,
+            price,
+            rtm: true,
+        } => format!(
+            "SOLD: {} to {team} for {price} (Right to Match)",
+            name(state, *player)
+        ),
+        Event::RtmOffered {
+            holder,
+            winner,
+            price,
+        } => format!("RIGHT TO MATCH: {holder} may match {winner}'s {price}"),
+        Event::RtmUsed { holder } => format!("{holder} uses a Right to Match card: final raise"),
+        Event::RtmRaised { winner, price } => format!("{winner}'s final price {price}: match it?"),
         Event::PlayerUnsold { player } => format!("UNSOLD: {}", name(state, *player)),
         Event::LotReopened { player, .. } => format!("lot reopened: {}", name(state, *player)),
         Event::PurseAdjusted {

@@ -17,6 +17,12 @@ pub fn check(state: &State, start_total: u64) -> Result<(), String> {
         if t.squad.len() > rules.squad_max as usize {
             return Err(format!("{} squad too big", t.team.code));
         }
+        if t.rtm_left > rules.rtm_cards {
+            return Err(format!(
+                "{} has more Right to Match cards than the league gives",
+                t.team.code
+            ));
+        }
         if state.overseas_count(t) > rules.overseas_max {
             return Err(format!("{} has too many overseas players", t.team.code));
         }

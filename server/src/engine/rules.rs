@@ -7,7 +7,7 @@
 use auction_proto::state::{Lot, Outcome, TeamState};
 use auction_proto::{
     Access, Actor, Command, Event, Money, Phase, PlayerId, PlayerStatus, RejectCode, Rejection,
-    Stage, State, TeamCode, Timer,
+    Rtm, RtmAction, RtmStep, Stage, State, TeamCode, Timer,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -24,7 +24,28 @@ fn no(code: RejectCode, message: impl Into<String>) -> Rejection {
 /// Decides what `cmd` from `actor` at `now_ms` does to `state`.
 pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decision {
     authorize(cmd, &actor.access)?;
+    // While a Right to Match is under way, the lot takes no bids or calls.
+    if state.lot.as_ref().is_some_and(|l| l.rtm.is_some())
+        && matches!(
+            cmd,
+            Command::Bid { .. }
+                | Command::Raise { .. }
+                | Command::GoingOnce
+                | Command::GoingTwice
+                | Command::Sold
+                | Command::Unsold
+                | Command::UndoBid
+                | Command::Tick
+        )
+    {
+        return Err(no(
+            RejectCode::WrongStage,
+            "the hammer has fallen: the Right to Match is under way",
+        ));
+    }
     match cmd {
+        Command::Rtm { team, action } => rtm(state, team, *action),
+        Command::RtmRaise { team, amount } => rtm_raise(state, team, *amount),
         Command::Start { seed } => start(state, seed.unwrap_or_default()),
         Command::Pause => {
             started(state)?;
@@ -217,7 +238,9 @@ fn authorize(cmd: &Command, access: &Access) -> Result<(), Rejection> {
         },
         Command::Bid { team, .. }
         | Command::Raise { team }
-        | Command::RequestAccelerated { team, .. } => match access {
+        | Command::RequestAccelerated { team, .. }
+        | Command::Rtm { team, .. }
+        | Command::RtmRaise { team, .. } => match access {
             Access::Admin | Access::Presenter => Ok(()),
             Access::Team { team: own } if own == team => Ok(()),
             Access::Team { team: own } => Err(no(
@@ -457,10 +480,152 @@ fn hammer(state: &State) -> Decision {
             ),
         ));
     }
+    if let Some(offer) = rtm_offer(state, lot.player, &leader.team, leader.amount) {
+        return Ok(offer);
+    }
     Ok(Event::PlayerSold {
         player: lot.player,
         team: leader.team.clone(),
         price: leader.amount,
+        rtm: false,
+    })
+}
+
+/// Whether `code` may add `player` to its squad at `price` (squad size,
+/// overseas places, and a purse that still completes the squad).
+fn can_take(
+    state: &State,
+    code: &TeamCode,
+    player: PlayerId,
+    price: Money,
+) -> Result<(), Rejection> {
+    let team = team(state, code)?;
+    let rules = &state.rules;
+    if team.squad.len() >= rules.squad_max as usize {
+        return Err(no(
+            RejectCode::SquadFull,
+            format!(
+                "{code} already has {} players, the most a squad may have",
+                team.squad.len()
+            ),
+        ));
+    }
+    let overseas = state.player(player).is_some_and(|p| p.player.overseas);
+    if overseas && state.overseas_count(team) >= rules.overseas_max {
+        return Err(no(
+            RejectCode::OverseasFull,
+            format!(
+                "{code} already has {} overseas players, the most allowed",
+                rules.overseas_max
+            ),
+        ));
+    }
+    let max = state.max_bid(team);
+    if price > max {
+        return Err(no(
+            RejectCode::OverMaxBid,
+            format!(
+                "{code} can pay at most {max} (purse {}, keeping enough to complete the squad)",
+                team.purse
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// At the hammer: the player's previous team may use a Right to Match card
+/// when the league has them, it has one left, and it could take the player
+/// at this price.
+fn rtm_offer(state: &State, player: PlayerId, winner: &TeamCode, price: Money) -> Option<Event> {
+    if state.rules.rtm_cards == 0 {
+        return None;
+    }
+    let holder = state.player(player)?.player.previous_team.clone()?;
+    if &holder == winner || state.team(&holder)?.rtm_left == 0 {
+        return None;
+    }
+    can_take(state, &holder, player, price).ok()?;
+    Some(Event::RtmOffered {
+        holder,
+        winner: winner.clone(),
+        price,
+    })
+}
+
+/// The Right to Match under way, at one of `steps`.
+fn rtm_at<'a>(state: &'a State, steps: &[RtmStep]) -> Result<(&'a Lot, &'a Rtm), Rejection> {
+    let lot = lot(state)?;
+    match &lot.rtm {
+        Some(rtm) if steps.contains(&rtm.step) => Ok((lot, rtm)),
+        Some(rtm) => Err(no(
+            RejectCode::WrongStage,
+            format!("the Right to Match is at another step ({:?})", rtm.step),
+        )),
+        None => Err(no(RejectCode::WrongStage, "no Right to Match is under way")),
+    }
+}
+
+fn rtm(state: &State, code: &TeamCode, action: RtmAction) -> Decision {
+    started(state)?;
+    let steps: &[RtmStep] = match action {
+        RtmAction::UseCard => &[RtmStep::Offered],
+        RtmAction::Decline => &[RtmStep::Offered, RtmStep::Matching],
+        RtmAction::MatchPrice => &[RtmStep::Matching],
+    };
+    let (lot, rtm) = rtm_at(state, steps)?;
+    if code != &rtm.holder {
+        return Err(no(
+            RejectCode::WrongTeam,
+            format!(
+                "only {} holds the Right to Match for this player",
+                rtm.holder
+            ),
+        ));
+    }
+    match action {
+        RtmAction::UseCard => Ok(Event::RtmUsed {
+            holder: code.clone(),
+        }),
+        RtmAction::Decline => Ok(Event::PlayerSold {
+            player: lot.player,
+            team: rtm.winner.clone(),
+            price: rtm.price,
+            rtm: false,
+        }),
+        RtmAction::MatchPrice => {
+            can_take(state, code, lot.player, rtm.price)?;
+            Ok(Event::PlayerSold {
+                player: lot.player,
+                team: code.clone(),
+                price: rtm.price,
+                rtm: true,
+            })
+        }
+    }
+}
+
+fn rtm_raise(state: &State, code: &TeamCode, amount: Money) -> Decision {
+    started(state)?;
+    let (lot, rtm) = rtm_at(state, &[RtmStep::Raising])?;
+    if code != &rtm.winner {
+        return Err(no(
+            RejectCode::WrongTeam,
+            format!("only {} makes the final raise", rtm.winner),
+        ));
+    }
+    if amount < rtm.price {
+        return Err(no(
+            RejectCode::BelowMinimum,
+            format!(
+                "the final raise cannot be below the hammer price, {}",
+                rtm.price
+            ),
+        ));
+    }
+    can_take(state, code, lot.player, amount)?;
+    Ok(Event::RtmRaised {
+        winner: code.clone(),
+        price: amount,
     })
 }
 

@@ -56,6 +56,7 @@ pub fn small_league() -> League {
             ],
             clock: None,
             accelerated_picks: 2,
+            rtm_cards: 0,
         },
         teams: ["MI", "CSK", "RCB"]
             .iter()

@@ -788,7 +788,7 @@ pub(crate) fn recent_sales(state: &State) -> Vec<(String, auction_proto::TeamCod
         .iter()
         .rev()
         .filter_map(|c| match &c.outcome {
-            Outcome::Sold { team, price } => Some((
+            Outcome::Sold { team, price, .. } => Some((
                 state
                     .player(c.lot.player)
                     .map(|p| p.player.name.clone())
