@@ -90,8 +90,8 @@ fn every_example_parses_and_round_trips() {
     }
     let commands = seen.iter().filter(|s| s.starts_with("command:")).count();
     let events = seen.iter().filter(|s| s.starts_with("event:")).count();
-    assert_eq!(commands, 23, "every command needs an example");
-    assert_eq!(events, 19, "every event needs an example");
+    assert_eq!(commands, 25, "every command needs an example");
+    assert_eq!(events, 22, "every event needs an example");
 }
 
 #[test]

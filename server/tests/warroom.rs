@@ -22,7 +22,7 @@ fn entry(id: u32, target: Option<u64>, note: &str) -> ShortlistEntry {
 /// The next shortlist message, skipping others (5 s at most).
 async fn shortlist(ws: &mut Ws) -> Vec<ShortlistEntry> {
     loop {
-        if let ServerMsg::Shortlist { entries } = recv(ws).await {
+        if let ServerMsg::Shortlist { entries } = recv_any(ws).await {
             return entries;
         }
     }

@@ -119,6 +119,7 @@ pub enum PromptKind {
     ImportPlayers,
     Shortlist,
     RequestAccelerated { team: TeamCode },
+    RtmRaise { team: TeamCode },
     Search,
     PasswordUser,
     Password { user: String },
@@ -693,6 +694,37 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Rtm | Action::RtmDecline => {
+                use auction_proto::{RtmAction, RtmStep};
+                let (Some(own), Some(rtm)) = (
+                    self.own_team().cloned(),
+                    state.lot.as_ref().and_then(|l| l.rtm.clone()),
+                ) else {
+                    return Vec::new();
+                };
+                let decline = action == Action::RtmDecline;
+                match rtm.step {
+                    RtmStep::Offered | RtmStep::Matching if own == rtm.holder => {
+                        let action = match (decline, rtm.step) {
+                            (true, _) => RtmAction::Decline,
+                            (false, RtmStep::Offered) => RtmAction::UseCard,
+                            (false, _) => RtmAction::MatchPrice,
+                        };
+                        one(self.send(Command::Rtm { team: own, action }))
+                    }
+                    RtmStep::Raising if own == rtm.winner && !decline => {
+                        self.prompt(
+                            PromptKind::RtmRaise { team: own },
+                            format!(
+                                "Your final price (at least {}; the same: no raise)",
+                                rtm.price
+                            ),
+                        );
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                }
+            }
             Action::RequestAccelerated => {
                 if let Some(team) = self.own_team().cloned() {
                     let limit = state.rules.accelerated_picks;
@@ -955,6 +987,13 @@ impl App {
             PromptKind::Bid { team } => {
                 let amount: Money = input.parse().map_err(|e| format!("{e}"))?;
                 vec![self.send(Command::Bid {
+                    team: team.clone(),
+                    amount,
+                })]
+            }
+            PromptKind::RtmRaise { team } => {
+                let amount: Money = input.parse().map_err(|e| format!("{e}"))?;
+                vec![self.send(Command::RtmRaise {
                     team: team.clone(),
                     amount,
                 })]

@@ -73,6 +73,21 @@ pub enum CtlCommand {
     ResetLot,
     /// Start an accelerated round of the unsold players.
     Accelerated,
+    /// Right to Match: the holder uses its card, declines, or matches the
+    /// final price (your own team; the presenter and admin with --team).
+    Rtm {
+        #[arg(value_enum)]
+        action: RtmArg,
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Right to Match: the winner's one final raise (the hammer price again:
+    /// no raise).
+    RtmRaise {
+        amount: auction_proto::Money,
+        #[arg(long)]
+        team: Option<String>,
+    },
     /// Ask back unsold players for the accelerated round (your own team; the
     /// presenter and admin name one with --team). No players withdraws the list.
     RequestAccelerated {
@@ -122,6 +137,13 @@ pub enum ShortlistCmd {
     },
     /// Take a player off it.
     Remove { player: String },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RtmArg {
+    Use,
+    Decline,
+    Match,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -312,6 +334,10 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
     }
     let state = snapshot.state;
     let team = |code: &str| TeamCode::new(code);
+    let own = match &welcome.access {
+        auction_proto::Access::Team { team } => Some(team.clone()),
+        _ => None,
+    };
     let command = match &args.command {
         CtlCommand::State => {
             if !args.json {
@@ -369,15 +395,33 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         CtlCommand::UndoSale => Command::UndoSale,
         CtlCommand::ResetLot => Command::ResetLot,
         CtlCommand::Accelerated => Command::OpenAccelerated,
+        CtlCommand::Rtm { action, team: code } => {
+            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
+                conn.close().await;
+                return fail("say which team with --team");
+            };
+            let action = match action {
+                RtmArg::Use => auction_proto::RtmAction::UseCard,
+                RtmArg::Decline => auction_proto::RtmAction::Decline,
+                RtmArg::Match => auction_proto::RtmAction::MatchPrice,
+            };
+            Command::Rtm { team: code, action }
+        }
+        CtlCommand::RtmRaise { amount, team: code } => {
+            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
+                conn.close().await;
+                return fail("say which team with --team");
+            };
+            Command::RtmRaise {
+                team: code,
+                amount: *amount,
+            }
+        }
         CtlCommand::RequestAccelerated {
             team: code,
             players,
         } => {
-            let own = match &welcome.access {
-                auction_proto::Access::Team { team } => Some(team.clone()),
-                _ => None,
-            };
-            let Some(code) = code.as_deref().map(team).or(own) else {
+            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
                 conn.close().await;
                 return fail("say which team with --team");
             };

@@ -97,6 +97,24 @@ pub fn entry(state: &State, e: &Entry) -> String {
 }
 
 /// A short text summary of the whole state, for `ctl state`.
+/// Where a Right to Match stands, for every screen.
+pub fn rtm_status(state: &State) -> Option<String> {
+    let rtm = state.lot.as_ref()?.rtm.as_ref()?;
+    let (holder, winner, price) = (&rtm.holder, &rtm.winner, rtm.price);
+    Some(match rtm.step {
+        auction_proto::RtmStep::Offered => {
+            let cards = state.team(holder).map_or(0, |t| t.rtm_left);
+            format!("RIGHT TO MATCH: {holder} may match {winner}'s {price} ({cards} card(s) left)")
+        }
+        auction_proto::RtmStep::Raising => {
+            format!("{holder} used Right to Match: {winner}'s final raise (now {price})")
+        }
+        auction_proto::RtmStep::Matching => {
+            format!("{winner}'s final price {price}: {holder} to match")
+        }
+    })
+}
+
 pub fn summary(state: &State, seq: u64) -> String {
     let mut out = String::new();
     let phase = match state.phase {
@@ -133,8 +151,15 @@ pub fn summary(state: &State, seq: u64) -> String {
                     let _ = writeln!(out, "no bid yet ({})", lot.stage.label());
                 }
             }
-            if let Some(next) = state.next_bid() {
-                let _ = writeln!(out, "next valid bid: {next}");
+            match rtm_status(state) {
+                Some(rtm) => {
+                    let _ = writeln!(out, "{rtm}");
+                }
+                None => {
+                    if let Some(next) = state.next_bid() {
+                        let _ = writeln!(out, "next valid bid: {next}");
+                    }
+                }
             }
         }
         None => {

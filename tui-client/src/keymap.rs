@@ -15,6 +15,8 @@ pub enum Action {
     Raise,
     BidAmount,
     RequestAccelerated,
+    Rtm,
+    RtmDecline,
     Shortlist,
     Start,
     Pause,
@@ -56,13 +58,15 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::Quit,
         Action::Help,
         Action::Cancel,
         Action::Raise,
         Action::BidAmount,
         Action::RequestAccelerated,
+        Action::Rtm,
+        Action::RtmDecline,
         Action::Shortlist,
         Action::Start,
         Action::Pause,
@@ -121,6 +125,12 @@ impl Action {
                 "players you want back in the accelerated round",
                 Team,
             ),
+            Action::Rtm => (
+                "rtm",
+                "Right to Match: use your card, match, or your final raise",
+                Team,
+            ),
+            Action::RtmDecline => ("rtm_decline", "Right to Match: let the player go", Team),
             Action::Shortlist => (
                 "shortlist",
                 "your private shortlist: add, set a target, remove",

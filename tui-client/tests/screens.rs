@@ -173,3 +173,64 @@ fn the_war_room_marks_shortlisted_players_and_warns_past_the_target() {
         );
     }
 }
+
+#[test]
+fn right_to_match_is_shown_on_every_screen_and_played_from_the_team_keys() {
+    use auction_proto::{Money, RtmAction, TeamCode};
+    use auction_tui::app::Effect;
+    let mut league = auction_server::league::bundled().league;
+    league.rules.rtm_cards = 1;
+    let mut s = Script::with_league(league);
+    s.presenter(Command::Start { seed: Some(1) })
+        .presenter(Command::Nominate {
+            player: PlayerId(1), // Rishabh Pant, DC's last season
+        })
+        .bid("MI", 200)
+        .presenter(Command::Sold);
+    for (user, access) in [
+        ("dc", team("DC")),
+        ("mi", team("MI")),
+        ("presenter", presenter()),
+        ("viewer", Access::Viewer),
+    ] {
+        let screen = render(&s.app(user, access), 200, 60);
+        assert!(
+            screen.contains("RIGHT TO MATCH: DC may match MI's ₹2 Cr"),
+            "{user}:\n{screen}"
+        );
+    }
+    let mut dc = s.app("dc", team("DC"));
+    assert!(render(&dc, 200, 60).contains("use your card"));
+    let sent = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Send { command, .. }] => command.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        sent(dc.on_key(key('M'))),
+        Command::Rtm {
+            team: TeamCode::new("DC"),
+            action: RtmAction::UseCard
+        }
+    );
+    // DC used its card: MI types its final raise.
+    s.run(
+        auction_proto::Actor::new("dc", team("DC")),
+        Command::Rtm {
+            team: TeamCode::new("DC"),
+            action: RtmAction::UseCard,
+        },
+    );
+    let mut mi = s.app("mi", team("MI"));
+    assert!(render(&mi, 200, 60).contains("your final raise"));
+    assert!(mi.on_key(key('M')).is_empty());
+    for c in "2.6cr".chars() {
+        mi.on_key(key(c));
+    }
+    assert_eq!(
+        sent(mi.on_key(code(crossterm::event::KeyCode::Enter))),
+        Command::RtmRaise {
+            team: TeamCode::new("MI"),
+            amount: Money(260)
+        }
+    );
+}

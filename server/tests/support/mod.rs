@@ -187,8 +187,19 @@ pub async fn send(ws: &mut Ws, msg: &ClientMsg) {
         .unwrap();
 }
 
-/// The next protocol message (5 s at most).
+/// The next protocol message (5 s at most), leaving out the war-room
+/// `shortlist` a team session is sent after its welcome (see `recv_any`).
 pub async fn recv(ws: &mut Ws) -> ServerMsg {
+    loop {
+        match recv_any(ws).await {
+            ServerMsg::Shortlist { .. } => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The next protocol message of any type (5 s at most).
+pub async fn recv_any(ws: &mut Ws) -> ServerMsg {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await

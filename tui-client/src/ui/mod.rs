@@ -164,7 +164,29 @@ fn hint(app: &App, action: Action, what: &str, theme: Theme) -> Vec<Span<'static
 
 fn hints(app: &App, state: &State, theme: Theme) -> Line<'static> {
     let mut spans = Vec::new();
-    if app.own_team().is_some() {
+    let rtm = state.lot.as_ref().and_then(|l| l.rtm.as_ref());
+    if let (Some(own), Some(rtm)) = (app.own_team(), rtm) {
+        use auction_proto::RtmStep::*;
+        match rtm.step {
+            Offered if own == &rtm.holder => {
+                spans.extend(hint(app, Action::Rtm, "use your card", theme));
+                spans.extend(hint(app, Action::RtmDecline, "let him go", theme));
+            }
+            Matching if own == &rtm.holder => {
+                spans.extend(hint(
+                    app,
+                    Action::Rtm,
+                    &format!("match {}", rtm.price),
+                    theme,
+                ));
+                spans.extend(hint(app, Action::RtmDecline, "let him go", theme));
+            }
+            Raising if own == &rtm.winner => {
+                spans.extend(hint(app, Action::Rtm, "your final raise", theme));
+            }
+            _ => spans.push(Span::styled("Right to Match under way  ", theme.warn())),
+        }
+    } else if app.own_team().is_some() {
         let next = state
             .next_bid()
             .map(|m| format!("bid {m}"))
@@ -267,6 +289,9 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                     Span::raw("last season: "),
                     Span::styled(prev.to_string(), team_style(state, prev, theme)),
                 ]));
+            }
+            if let Some(rtm) = crate::describe::rtm_status(state) {
+                lines.insert(0, Line::from(Span::styled(rtm, theme.warn())));
             }
             if let Some(mark) = app.shortlist.iter().find(|e| e.player == p.id) {
                 lines.insert(

@@ -152,6 +152,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Them
                     .as_ref()
                     .map(|l| l.stage.label())
                     .unwrap_or_default();
+                let stage = crate::describe::rtm_status(state).unwrap_or(stage.to_string());
                 let line = Line::from(vec![
                     Span::styled(name, style),
                     Span::styled(format!("  ·  {stage}"), theme.warn()),

@@ -20,7 +20,11 @@ pub struct Script {
 
 impl Script {
     pub fn new() -> Script {
-        let state = State::new(&auction_server::league::bundled().league);
+        Script::with_league(auction_server::league::bundled().league)
+    }
+
+    pub fn with_league(league: auction_proto::League) -> Script {
+        let state = State::new(&league);
         Script {
             start: state.clone(),
             state,
