@@ -224,15 +224,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
             let _ = stream.set_nodelay(true);
             match app.tls.clone() {
                 None => connection(stream, peer, app).await,
-                Some(tls) => {
-                    let accept =
-                        tokio::time::timeout(app.limits.handshake_timeout, tls.accept(stream));
-                    match accept.await {
-                        Ok(Ok(stream)) => connection(stream, peer, app).await,
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                }
+                // Boxed: a TLS session's state is kilobytes, and every
+                // plain connection's task would otherwise be sized for it.
+                Some(tls) => Box::pin(tls_connection(tls, stream, peer, app)).await,
             }
         });
     }
@@ -242,6 +236,20 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
         .is_err()
     {
         tracing::warn!("some connections did not close in time");
+    }
+}
+
+async fn tls_connection(
+    tls: tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+) {
+    let accept = tokio::time::timeout(app.limits.handshake_timeout, tls.accept(stream));
+    match accept.await {
+        Ok(Ok(stream)) => connection(stream, peer, app).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 

@@ -108,45 +108,38 @@ impl LoggedIn {
     }
 }
 
-/// What ends a logged-in session from the server's side: its token revoked
-/// (logout elsewhere, password change) or expired.
-struct Validity {
-    token: String,
-    expires: tokio::time::Instant,
-    revoked: tokio::sync::watch::Receiver<u64>,
-}
-
-impl Validity {
-    fn new(app: &App, session: &Session) -> Validity {
-        let left = session
-            .expires_at_ms
-            .saturating_sub(crate::engine::actor::system_now_ms());
-        Validity {
-            token: session.token.clone(),
-            expires: tokio::time::Instant::now() + Duration::from_millis(left),
-            revoked: app.auth.revocations(),
-        }
-    }
-}
-
-/// Resolves when the session watched by `v` is no longer valid.
-async fn session_ended(v: &mut Option<Validity>, app: &App) {
-    let Some(v) = v else {
-        return std::future::pending().await;
-    };
-    loop {
-        tokio::select! {
-            changed = v.revoked.changed() => {
-                if changed.is_err() {
-                    return std::future::pending().await;
+/// Resolves when a logged-in session ends from the server's side: its token
+/// revoked (logout elsewhere, password change) or expired. Made once per
+/// session and polled where it stands: a fresh `changed()` waiter (or timer)
+/// at every turn of the loop had every connection take the shared channel's
+/// lock for every event.
+fn session_end(
+    app: &Arc<App>,
+    session: &Session,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    let left = session
+        .expires_at_ms
+        .saturating_sub(crate::engine::actor::system_now_ms());
+    let token = session.token.clone();
+    let mut revoked = app.auth.revocations();
+    let app = app.clone();
+    Box::pin(async move {
+        let expiry = tokio::time::sleep(Duration::from_millis(left));
+        tokio::pin!(expiry);
+        loop {
+            tokio::select! {
+                changed = revoked.changed() => {
+                    if changed.is_err() {
+                        return std::future::pending().await;
+                    }
+                    if !app.auth.is_valid(&token) {
+                        return;
+                    }
                 }
-                if !app.auth.is_valid(&v.token) {
-                    return;
-                }
+                () = &mut expiry => return,
             }
-            () = tokio::time::sleep_until(v.expires) => return,
         }
-    }
+    })
 }
 
 /// Why a session ended (for the log).
@@ -226,7 +219,7 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
     let mut window = (Instant::now(), 0u32);
     // The room (admin, presenter) follows who is online.
     let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
-    let mut validity: Option<Validity> = None;
+    let mut ended: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> = None;
     // A team's sessions follow its private shortlist.
     let mut shortlist: Option<(
         auction_proto::TeamCode,
@@ -243,10 +236,10 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
             rx.mark_changed();
             presence = Some(rx);
         }
-        if validity.is_none()
+        if ended.is_none()
             && let Some(s) = &sess
         {
-            validity = Some(Validity::new(&app, &s.session));
+            ended = Some(session_end(&app, &s.session));
         }
         if shortlist.is_none()
             && let Some(team) = sess
@@ -266,7 +259,12 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
             }
         }
         tokio::select! {
-            () = session_ended(&mut validity, &app) => break End::Revoked,
+            () = async {
+                match ended.as_mut() {
+                    Some(f) => f.await,
+                    None => std::future::pending().await,
+                }
+            } => break End::Revoked,
             entries = crate::warroom::next_change(&mut shortlist, &app.warroom) => {
                 if sink.send(text(&ServerMsg::Shortlist { entries })).await.is_err() {
                     break End::ClientClosed;
