@@ -8,22 +8,9 @@ use auction_proto::msg::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
 use russh::client;
 use support::*;
 
-struct AnyHost;
-
-impl client::Handler for AnyHost {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
 async fn ssh_password(addr: &str, user: &str, password: &str) -> bool {
     let config = Arc::new(client::Config::default());
-    let mut handle = client::connect(config, addr, AnyHost).await.unwrap();
+    let mut handle = client::connect(config, addr, AcceptAnyHost).await.unwrap();
     handle
         .authenticate_password(user, password)
         .await

@@ -13,20 +13,7 @@ use auction_server::run::{Options, Running, start};
 use auction_server::server::Limits;
 use russh::ChannelMsg;
 use russh::client;
-use support::password;
-
-struct AcceptAnyHost;
-
-impl client::Handler for AcceptAnyHost {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
+use support::{AcceptAnyHost, password};
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).unwrap()

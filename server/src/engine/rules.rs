@@ -377,24 +377,7 @@ fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
         )
     })?;
     let rules = &state.rules;
-    if team.squad.len() >= rules.squad_max as usize {
-        return Err(no(
-            RejectCode::SquadFull,
-            format!(
-                "{code} already has {} players, the most a squad may have",
-                team.squad.len()
-            ),
-        ));
-    }
-    if entry.player.overseas && state.overseas_count(team) >= rules.overseas_max {
-        return Err(no(
-            RejectCode::OverseasFull,
-            format!(
-                "{code} already has {} overseas players, the most allowed",
-                rules.overseas_max
-            ),
-        ));
-    }
+    squad_room(state, team, entry.player.overseas)?;
     match lot.bids.last() {
         Some(leader) if &leader.team == code => {
             return Err(no(
@@ -493,14 +476,10 @@ fn hammer(state: &State) -> Decision {
 
 /// Whether `code` may add `player` to its squad at `price` (squad size,
 /// overseas places, and a purse that still completes the squad).
-fn can_take(
-    state: &State,
-    code: &TeamCode,
-    player: PlayerId,
-    price: Money,
-) -> Result<(), Rejection> {
-    let team = team(state, code)?;
+/// A place in `team`'s squad (and among its overseas players, for one).
+fn squad_room(state: &State, team: &TeamState, overseas: bool) -> Result<(), Rejection> {
     let rules = &state.rules;
+    let code = &team.team.code;
     if team.squad.len() >= rules.squad_max as usize {
         return Err(no(
             RejectCode::SquadFull,
@@ -510,7 +489,6 @@ fn can_take(
             ),
         ));
     }
-    let overseas = state.player(player).is_some_and(|p| p.player.overseas);
     if overseas && state.overseas_count(team) >= rules.overseas_max {
         return Err(no(
             RejectCode::OverseasFull,
@@ -520,6 +498,18 @@ fn can_take(
             ),
         ));
     }
+    Ok(())
+}
+
+fn can_take(
+    state: &State,
+    code: &TeamCode,
+    player: PlayerId,
+    price: Money,
+) -> Result<(), Rejection> {
+    let team = team(state, code)?;
+    let overseas = state.player(player).is_some_and(|p| p.player.overseas);
+    squad_room(state, team, overseas)?;
     let max = state.max_bid(team);
     if price > max {
         return Err(no(

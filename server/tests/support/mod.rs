@@ -381,3 +381,17 @@ pub async fn error_for(ws: &mut Ws, msg: &ClientMsg) -> ErrorCode {
         other => panic!("{msg:?}: expected an error, got {other:?}"),
     }
 }
+
+/// An SSH client that takes any host key (the test server's is new each run).
+pub struct AcceptAnyHost;
+
+impl russh::client::Handler for AcceptAnyHost {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
