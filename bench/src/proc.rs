@@ -55,23 +55,15 @@ impl ServerProcess {
         cmd.env("AUCTION_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for user in [
-            "admin",
-            "presenter",
-            "csk",
-            "mi",
-            "rcb",
-            "kkr",
-            "dc",
-            "rr",
-            "pbks",
-            "srh",
-            "gt",
-            "lsg",
-        ] {
+        // Every account of the bundled league but the viewer, which needs none.
+        let league = auction_server::league::bundled().league;
+        for (user, _) in auction_server::auth::league_accounts(&league) {
+            if user == "viewer" {
+                continue;
+            }
             cmd.env(
-                format!("AUCTION_PASSWORD_{}", user.to_uppercase()),
-                password(user),
+                auction_server::auth::password_env_var(&user),
+                password(&user),
             );
         }
         let mut child = cmd.spawn().context("start auction-server")?;

@@ -266,7 +266,7 @@ async fn shortlist(mut conn: Conn, state: &State, what: &ShortlistCmd) -> Outcom
             )
         }),
         ShortlistCmd::Remove { player } => {
-            crate::warroom::edit(&current, state, &format!("-{player}"))
+            find_player(state, player).and_then(|id| crate::warroom::without(&current, id))
         }
     };
     let entries = match edited {
@@ -334,8 +334,23 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
     }
     let state = snapshot.state;
     let team = |code: &str| TeamCode::new(code);
-    let own = match &welcome.access {
-        auction_proto::Access::Team { team } => Some(team.clone()),
+    // Commands made for a team: a team account's own, or --team.
+    let acting = match &args.command {
+        CtlCommand::Rtm { team: code, .. }
+        | CtlCommand::RtmRaise { team: code, .. }
+        | CtlCommand::RequestAccelerated { team: code, .. } => {
+            let own = match &welcome.access {
+                auction_proto::Access::Team { team } => Some(team.clone()),
+                _ => None,
+            };
+            match code.as_deref().map(team).or(own) {
+                Some(code) => Some(code),
+                None => {
+                    conn.close().await;
+                    return fail("say which team with --team");
+                }
+            }
+        }
         _ => None,
     };
     let command = match &args.command {
@@ -395,11 +410,8 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         CtlCommand::UndoSale => Command::UndoSale,
         CtlCommand::ResetLot => Command::ResetLot,
         CtlCommand::Accelerated => Command::OpenAccelerated,
-        CtlCommand::Rtm { action, team: code } => {
-            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
-                conn.close().await;
-                return fail("say which team with --team");
-            };
+        CtlCommand::Rtm { action, .. } => {
+            let code = acting.clone().expect("resolved above");
             let action = match action {
                 RtmArg::Use => auction_proto::RtmAction::UseCard,
                 RtmArg::Decline => auction_proto::RtmAction::Decline,
@@ -407,24 +419,12 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             };
             Command::Rtm { team: code, action }
         }
-        CtlCommand::RtmRaise { amount, team: code } => {
-            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
-                conn.close().await;
-                return fail("say which team with --team");
-            };
-            Command::RtmRaise {
-                team: code,
-                amount: *amount,
-            }
-        }
-        CtlCommand::RequestAccelerated {
-            team: code,
-            players,
-        } => {
-            let Some(code) = code.as_deref().map(team).or(own.clone()) else {
-                conn.close().await;
-                return fail("say which team with --team");
-            };
+        CtlCommand::RtmRaise { amount, .. } => Command::RtmRaise {
+            team: acting.clone().expect("resolved above"),
+            amount: *amount,
+        },
+        CtlCommand::RequestAccelerated { players, .. } => {
+            let code = acting.clone().expect("resolved above");
             let ids: Result<Vec<_>, _> = players.iter().map(|q| find_player(&state, q)).collect();
             match ids {
                 Ok(players) => Command::RequestAccelerated {

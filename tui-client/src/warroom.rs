@@ -1,8 +1,8 @@
 //! Editing a team's shortlist from one line of text, for the team screen
 //! and `ctl shortlist`.
 
-use auction_proto::State;
 use auction_proto::msg::ShortlistEntry;
+use auction_proto::{PlayerId, State};
 
 /// `player[, target][, note]` adds the player (or replaces its entry);
 /// `-player` removes it. The player is a name (or its start) or an id.
@@ -13,11 +13,7 @@ pub fn edit(
 ) -> Result<Vec<ShortlistEntry>, String> {
     let input = input.trim();
     if let Some(who) = input.strip_prefix('-') {
-        let id = crate::ctl::find_player(state, who.trim())?;
-        if !list.iter().any(|e| e.player == id) {
-            return Err("that player is not on your shortlist".into());
-        }
-        return Ok(list.iter().filter(|e| e.player != id).cloned().collect());
+        return without(list, crate::ctl::find_player(state, who.trim())?);
     }
     let mut parts = input.splitn(3, ',').map(str::trim);
     let who = parts
@@ -38,6 +34,18 @@ pub fn edit(
             note,
         },
     ))
+}
+
+/// `list` without the player (an error if it is not there).
+pub fn without(list: &[ShortlistEntry], player: PlayerId) -> Result<Vec<ShortlistEntry>, String> {
+    if !list.iter().any(|e| e.player == player) {
+        return Err("that player is not on your shortlist".into());
+    }
+    Ok(list
+        .iter()
+        .filter(|e| e.player != player)
+        .cloned()
+        .collect())
 }
 
 /// `list` with `entry` added, or replacing the player's entry in place.

@@ -408,16 +408,7 @@ fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
         }
         None => {}
     }
-    let max = state.max_bid(team);
-    if amount > max {
-        return Err(no(
-            RejectCode::OverMaxBid,
-            format!(
-                "{code} can bid at most {max} (purse {}, keeping enough to complete the squad)",
-                team.purse
-            ),
-        ));
-    }
+    within_max(state, team, amount)?;
     Ok(Event::BidPlaced {
         team: code.clone(),
         amount,
@@ -510,13 +501,18 @@ fn can_take(
     let team = team(state, code)?;
     let overseas = state.player(player).is_some_and(|p| p.player.overseas);
     squad_room(state, team, overseas)?;
+    within_max(state, team, price)
+}
+
+/// `amount` leaves `team` enough to complete its squad.
+fn within_max(state: &State, team: &TeamState, amount: Money) -> Result<(), Rejection> {
     let max = state.max_bid(team);
-    if price > max {
+    if amount > max {
         return Err(no(
             RejectCode::OverMaxBid,
             format!(
-                "{code} can pay at most {max} (purse {}, keeping enough to complete the squad)",
-                team.purse
+                "{} can bid at most {max} (purse {}, keeping enough to complete the squad)",
+                team.team.code, team.purse
             ),
         ));
     }
