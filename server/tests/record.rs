@@ -135,6 +135,12 @@ async fn export_holds_every_squad_price_purse_and_unsold_player() {
             "{section} missing:\n{csv}"
         );
     }
+    // Tables are parted by blank lines (not by a quoted empty field).
+    assert!(
+        csv.starts_with("# squads\n") && csv.contains("\n\n# teams\n"),
+        "{csv}"
+    );
+    assert!(!csv.lines().any(|l| l == "\"\""), "{csv}");
     let name1 = &league.players.iter().find(|p| p.id.0 == 1).unwrap().name;
     let row = csv
         .lines()

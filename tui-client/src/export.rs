@@ -168,11 +168,24 @@ impl Export {
     /// naming it, each with its own header: squads, teams, unsold, by_role,
     /// most_expensive.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(Vec::new());
+        let writer = || {
+            csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(Vec::new())
+        };
+        let mut out = String::new();
+        let mut w = writer();
+        // An empty row ends a table: a blank line, and a new writer (each
+        // table has its own width; an empty record would be written `""`).
         let mut row = |fields: &[&str]| {
-            w.write_record(fields).expect("writing to memory");
+            if fields.is_empty() {
+                let done = std::mem::replace(&mut w, writer());
+                let bytes = done.into_inner().expect("writing to memory");
+                out.push_str(std::str::from_utf8(&bytes).expect("CSV of UTF-8"));
+                out.push('\n');
+            } else {
+                w.write_record(fields).expect("writing to memory");
+            }
         };
         let money = |lakh: u64| Money(lakh).to_string();
         row(&["# squads"]);
@@ -265,7 +278,9 @@ impl Export {
                 &b.price,
             ]);
         }
-        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8")
+        row(&[]);
+        out.pop(); // no blank line after the last table
+        out
     }
 }
 
