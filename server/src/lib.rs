@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod engine;
+pub mod fanout;
 pub mod fuzz;
 pub mod http;
 pub mod io;

@@ -82,6 +82,10 @@ pub enum StartError {
     Ssh(#[from] crate::ssh::SshError),
     #[error("TLS: {path}: {why}")]
     Tls { path: PathBuf, why: String },
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineGone),
+    #[error("cannot start the fan-out thread: {0}")]
+    Fanout(std::io::Error),
 }
 
 /// A server that is up and serving.
@@ -150,8 +154,11 @@ pub async fn start(
         source,
     })?;
     let shutdown = CancellationToken::new();
+    let (_, feed) = engine.subscribe_fresh().await?;
+    let fanout = crate::fanout::Fanout::start(feed).map_err(StartError::Fanout)?;
     let app = App::new(
         engine.clone(),
+        fanout,
         auth.clone(),
         warroom,
         opts.limits.clone(),

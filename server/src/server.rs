@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
 use crate::engine::EngineHandle;
+use crate::fanout::{Outbox, Plain, Queued};
 use crate::http::{self, Route};
 
 /// Limits that keep one client, or many, from hurting the rest.
@@ -133,6 +134,8 @@ impl Drop for AddressSlot {
 /// What every connection shares.
 pub struct App {
     pub engine: EngineHandle,
+    /// Writes every event to every logged-in WebSocket session.
+    pub fanout: crate::fanout::Fanout,
     pub auth: Arc<Auth>,
     /// Each team's private shortlist.
     pub warroom: Arc<crate::warroom::WarRoom>,
@@ -151,6 +154,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         engine: EngineHandle,
+        fanout: crate::fanout::Fanout,
         auth: Arc<Auth>,
         warroom: Arc<crate::warroom::WarRoom>,
         limits: Limits,
@@ -160,6 +164,7 @@ impl App {
     ) -> Arc<App> {
         Arc::new(App {
             engine,
+            fanout,
             auth,
             warroom,
             limits,
@@ -223,7 +228,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
             let _slot = slot;
             let _ = stream.set_nodelay(true);
             match app.tls.clone() {
-                None => connection(stream, peer, app).await,
+                None => {
+                    // Shared with the fan-out thread, which writes events to it.
+                    let socket = Arc::new(stream);
+                    connection(Plain(socket.clone()), peer, app, Some(socket)).await
+                }
                 // Boxed: a TLS session's state is kilobytes, and every
                 // plain connection's task would otherwise be sized for it.
                 Some(tls) => Box::pin(tls_connection(tls, stream, peer, app)).await,
@@ -247,14 +256,20 @@ async fn tls_connection(
 ) {
     let accept = tokio::time::timeout(app.limits.handshake_timeout, tls.accept(stream));
     match accept.await {
-        Ok(Ok(stream)) => connection(stream, peer, app).await,
+        Ok(Ok(stream)) => connection(stream, peer, app, None).await,
         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
-async fn connection<S>(mut stream: S, peer: SocketAddr, app: Arc<App>)
-where
+/// One connection: HTTP or a WebSocket session. `socket` is the plain TCP
+/// socket under `stream`, when the fan-out may write to it directly.
+async fn connection<S>(
+    mut stream: S,
+    peer: SocketAddr,
+    app: Arc<App>,
+    socket: Option<Arc<tokio::net::TcpStream>>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let routed = tokio::time::timeout(app.limits.handshake_timeout, http::route(&mut stream)).await;
@@ -317,10 +332,14 @@ where
                 }
                 Ok(resp)
             };
+            let outbox = Outbox::new(socket, app.limits.max_message_bytes * 4);
             let handshake = tokio_tungstenite::accept_hdr_async_with_config(
-                crate::io::Deadline::new(
-                    crate::io::Rewind::new(head, stream),
-                    app.limits.write_timeout,
+                Queued::new(
+                    crate::io::Deadline::new(
+                        crate::io::Rewind::new(head, stream),
+                        app.limits.write_timeout,
+                    ),
+                    outbox,
                 ),
                 check,
                 Some(app.ws_config()),

@@ -1,9 +1,10 @@
 //! One WebSocket client: login or resume, commands, and the live event feed.
 //!
-//! A client's feed is the engine's broadcast channel: every event is
-//! serialized once by the engine and shared. A client that falls more than
-//! the channel's capacity behind is sent a fresh snapshot (with its seq), so
-//! it never sees a silent gap.
+//! Once logged in, a session joins the [fan-out](crate::fanout), which writes
+//! every event to it from one thread; this task handles the client's
+//! requests, and writes what the fan-out queued when the client was slow. A
+//! client that falls too far behind is closed with 1013 and resumes: it never
+//! sees a silent gap.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,9 +13,9 @@ use std::time::{Duration, Instant};
 use auction_proto::msg::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use auction_proto::{Access, Actor, Snapshot};
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -22,26 +23,25 @@ use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
 use crate::auth::{LoginError, Session};
 use crate::engine::{Catchup, Published};
+use crate::fanout::{Join, Outbox, Queued};
 use crate::server::App;
 
 /// Longest client request id accepted.
 const MAX_REQUEST_ID: usize = 128;
 /// Most history entries in one answer.
 const MAX_HISTORY: u32 = 1000;
-/// Most events written before one flush when catching up a burst.
-const MAX_BURST: usize = 256;
 
 /// What a WebSocket runs over: TCP, or TLS over TCP.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// One connection, read and written by its own task without splitting it
-/// (a split stream takes a lock on every read and every write).
-type Sink<S> = WebSocketStream<S>;
+/// (a split stream takes a lock on every read and every write); events are
+/// written by the fan-out through the [`Queued`] layer.
+pub type Sink<S> = WebSocketStream<Queued<S>>;
 
 struct LoggedIn {
     session: Session,
-    events: broadcast::Receiver<Arc<Published>>,
     /// Counts this session as online while it lives.
     _online: Option<Online>,
 }
@@ -158,41 +158,30 @@ fn text(msg: &ServerMsg) -> Message {
     Message::Text(msg.to_json().into())
 }
 
-/// Messages above this go out as several frames of one message. tungstenite
-/// keeps a connection's output buffer as large as the largest frame it ever
-/// wrote, so one whole snapshot per frame would cost every client its size
-/// for as long as it stays connected.
-const FRAME_BYTES: usize = 8 * 1024;
-
-/// The frames of one text message, none larger than [`FRAME_BYTES`].
-fn fragments(text: String) -> Vec<Message> {
-    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-    if text.len() <= FRAME_BYTES {
-        return vec![Message::Text(text.into())];
-    }
-    let bytes = tungstenite::Bytes::from(text.into_bytes());
-    let len = bytes.len();
-    (0..len)
-        .step_by(FRAME_BYTES)
-        .map(|at| {
-            let end = (at + FRAME_BYTES).min(len);
-            let opcode = if at == 0 { Data::Text } else { Data::Continue };
-            Message::Frame(Frame::message(
-                bytes.slice(at..end),
-                OpCode::Data(opcode),
-                end == len,
-            ))
-        })
-        .collect()
+/// Sends a possibly large message (a snapshot, a history page) in frames of
+/// at most [`crate::fanout::FRAME_BYTES`], written as one piece so that the
+/// fan-out cannot put an event between two frames of it.
+async fn send_large<S: Io>(sink: &mut Sink<S>, msg: &ServerMsg) -> Result<(), tungstenite::Error> {
+    let mut frames = Vec::new();
+    crate::fanout::encode_text(msg.to_json().as_bytes(), &mut frames);
+    sink.get_mut().write_all(&frames).await?;
+    sink.flush().await
 }
 
-/// Sends a possibly large message (a snapshot, a history page) in frames.
-async fn send_large<S: Io>(sink: &mut Sink<S>, msg: &ServerMsg) -> Result<(), tungstenite::Error> {
-    for frame in fragments(msg.to_json()) {
-        sink.feed(frame).await?;
-    }
-    sink.flush().await
+/// Joins the fan-out with everything up to `after` already sent.
+fn join(
+    app: &App,
+    outbox: &Arc<Outbox>,
+    session: &Session,
+    after: u64,
+    events: broadcast::Receiver<Arc<Published>>,
+) {
+    app.fanout.join(Join {
+        outbox: outbox.clone(),
+        public: session.access == Access::Viewer,
+        after,
+        events,
+    });
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Message {
@@ -202,15 +191,9 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Message {
     })
 }
 
-async fn recv_event(sess: &mut Option<LoggedIn>) -> Result<Arc<Published>, RecvError> {
-    match sess {
-        Some(s) => s.events.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAddr) {
+pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
     let mut sink = ws;
+    let outbox = sink.get_ref().outbox().clone();
     let mut sess: Option<LoggedIn> = None;
     let limits = app.limits.clone();
     let mut ping = tokio::time::interval(limits.ping_interval);
@@ -314,22 +297,14 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
                     Err(e) => break End::Error(e.to_string()),
                 }
             }
-            event = recv_event(&mut sess) => {
-                let Some(s) = sess.as_mut() else { continue };
-                match event {
-                    Ok(first) => {
-                        if let Err(e) = send_burst(&mut sink, s, first).await {
-                            break End::Error(e.to_string());
-                        }
-                    }
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::info!(%peer, user = %s.session.user, missed, "client fell behind; sending a snapshot");
-                        match resync(&app, s, &mut sink).await {
-                            Ok(()) => {}
-                            Err(_) => break End::Lagging,
-                        }
-                    }
-                    Err(RecvError::Closed) => break End::Shutdown,
+            () = outbox.wanted() => {
+                if outbox.is_behind() {
+                    tracing::info!(%peer, user = sess.as_ref().map(|s| s.session.user.as_str()), "client fell too far behind; closing so it resumes");
+                    break End::Lagging;
+                }
+                // The fan-out queued events the socket could not take at once.
+                if let Err(e) = sink.flush().await {
+                    break End::Error(e.to_string());
                 }
             }
             _ = ping.tick() => {
@@ -348,6 +323,8 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
             reason: Utf8Bytes::from(reason.to_string()),
         }))
     };
+    // Nothing from the fan-out may follow the close frame.
+    outbox.leave();
     let frame = match &end {
         End::Shutdown => Some(close(CloseCode::Away, "server shutting down")),
         End::Idle => Some(close(CloseCode::Away, "idle timeout")),
@@ -366,41 +343,18 @@ pub async fn serve<S: Io>(ws: WebSocketStream<S>, app: Arc<App>, peer: SocketAdd
     tracing::debug!(%peer, user = sess.as_ref().map(|s| s.session.user.as_str()), ?end, "connection closed");
 }
 
-/// Sends `first` and whatever else is already queued, then flushes once.
-async fn send_burst<S: Io>(
-    sink: &mut Sink<S>,
-    s: &mut LoggedIn,
-    first: Arc<Published>,
-) -> Result<(), tungstenite::Error> {
-    let public = s.public_only();
-    let pick = |p: &Published| {
-        if public {
-            p.public.clone()
-        } else {
-            p.full.clone()
-        }
-    };
-    sink.feed(Message::Text(pick(&first))).await?;
-    for _ in 1..MAX_BURST {
-        match s.events.try_recv() {
-            Ok(p) => sink.feed(Message::Text(pick(&p))).await?,
-            Err(TryRecvError::Lagged(_)) => {
-                // Handled on the next recv, which reports the lag.
-                break;
-            }
-            Err(_) => break,
-        }
-    }
-    sink.flush().await
-}
-
-/// Replaces a lagging feed with a snapshot and a fresh subscription.
-async fn resync<S: Io>(app: &App, s: &mut LoggedIn, sink: &mut Sink<S>) -> Result<(), ()> {
+/// Replaces the feed with a snapshot: leaves the fan-out (so no event
+/// crosses the snapshot), sends it, and joins again after its seq.
+async fn resync<S: Io>(app: &App, s: &LoggedIn, sink: &mut Sink<S>) -> Result<(), ()> {
+    let outbox = sink.get_ref().outbox().clone();
+    outbox.leave();
     let (snapshot, events) = app.engine.subscribe_fresh().await.map_err(|_| ())?;
-    s.events = events;
+    let after = snapshot.seq;
     send_large(sink, &ServerMsg::Snapshot(snapshot))
         .await
-        .map_err(|_| ())
+        .map_err(|_| ())?;
+    join(app, &outbox, &s.session, after, events);
+    Ok(())
 }
 
 /// Handles one text message. `Ok(false)` ends the connection.
@@ -444,11 +398,12 @@ async fn handle<S: Io>(
                         .await?;
                         return Ok(false);
                     };
+                    let after = snapshot.seq;
                     send_large(sink, &welcome(&session, Some(snapshot))).await?;
+                    join(app, sink.get_ref().outbox(), &session, after, events);
                     let online = Online::new(app, &session);
                     *sess = Some(LoggedIn {
                         session,
-                        events,
                         _online: online,
                     });
                 }
@@ -485,24 +440,28 @@ async fn handle<S: Io>(
                 return Ok(false);
             };
             let public = session.access == Access::Viewer;
-            match sub.catchup {
+            let after = match sub.catchup {
                 Catchup::Snapshot(snap) => {
-                    send_large(sink, &welcome(&session, Some(*snap))).await?
+                    let after = snap.seq;
+                    send_large(sink, &welcome(&session, Some(*snap))).await?;
+                    after
                 }
                 Catchup::Events(entries) => {
+                    let after = entries.last().map_or(last_seq, |e| e.seq);
                     sink.feed(text(&welcome(&session, None))).await?;
                     for e in entries {
                         let e = if public { e.public() } else { e };
                         sink.feed(text(&ServerMsg::Event(e))).await?;
                     }
                     sink.flush().await?;
+                    after
                 }
-            }
+            };
+            join(app, sink.get_ref().outbox(), &session, after, sub.events);
             tracing::info!(%peer, user = %session.user, last_seq, "resumed");
             let online = Online::new(app, &session);
             *sess = Some(LoggedIn {
                 session,
-                events: sub.events,
                 _online: online,
             });
         }
@@ -561,7 +520,7 @@ async fn handle<S: Io>(
             }
         }
         ClientMsg::Snapshot => {
-            let Some(s) = sess.as_mut() else {
+            let Some(s) = sess.as_ref() else {
                 sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
                     .await?;
                 return Ok(true);
@@ -656,31 +615,5 @@ fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {
         token: session.token.clone(),
         expires_at_ms: session.expires_at_ms,
         snapshot,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn large_messages_are_split_into_small_frames_that_rebuild_the_text() {
-        let text: String = "₹2.2 Cr ".repeat(5000);
-        let frames = fragments(text.clone());
-        assert!(frames.len() > 1);
-        let mut rebuilt = Vec::new();
-        for (i, f) in frames.iter().enumerate() {
-            let Message::Frame(frame) = f else {
-                panic!("not a raw frame")
-            };
-            assert!(frame.len() <= FRAME_BYTES + 14);
-            assert_eq!(frame.header().is_final, i == frames.len() - 1);
-            rebuilt.extend_from_slice(frame.payload());
-        }
-        assert_eq!(String::from_utf8(rebuilt).unwrap(), text);
-        assert!(matches!(
-            fragments("small".into()).as_slice(),
-            [Message::Text(_)]
-        ));
     }
 }

@@ -381,13 +381,20 @@ async fn wss_with_a_generated_certificate_end_to_end() {
     })
     .await
     .unwrap();
-    loop {
+    // The answer, and the event itself (queued by the fan-out and written
+    // through TLS by the session).
+    let (mut accepted, mut event) = (false, false);
+    while !(accepted && event) {
         match conn.recv_raw().await.unwrap().0 {
             ServerMsg::Accepted { id, seq } => {
                 assert_eq!((id.as_str(), seq), ("tls-1", 1));
-                break;
+                accepted = true;
             }
-            ServerMsg::Event(_) | ServerMsg::Presence { .. } => {}
+            ServerMsg::Event(e) => {
+                assert_eq!(e.seq, 1);
+                event = true;
+            }
+            ServerMsg::Presence { .. } => {}
             other => panic!("{other:?}"),
         }
     }

@@ -64,7 +64,7 @@ pub struct Published {
 }
 
 impl Published {
-    fn new(entry: Entry) -> Published {
+    pub(crate) fn new(entry: Entry) -> Published {
         let full = ServerMsg::Event(entry.clone()).to_json().into();
         let public = ServerMsg::Event(entry.public()).to_json().into();
         Published {
