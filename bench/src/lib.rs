@@ -2,4 +2,5 @@
 
 pub mod load;
 pub mod proc;
+pub mod readers;
 pub mod ssh;

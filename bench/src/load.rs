@@ -1,20 +1,20 @@
 //! Bid-to-every-screen latency: N viewers and the 10 teams on WebSockets
 //! against a real server process, beside the raw-TCP floor.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::proc::{ServerProcess, password};
+use crate::readers::{self, Fixed, READER_THREADS, Source, Tally, Viewer};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
@@ -66,31 +66,12 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-/// Per event seq: how many viewers got it and when the last one did.
-struct Tally {
-    count: Vec<AtomicU64>,
-    last_us: Vec<AtomicU64>,
-    out_of_order: AtomicU64,
-}
-
 /// A viewer that logs in and never reads: a small receive window, so the
 /// server's writes to it block after a few dozen events.
 async fn stalled_viewer(url: &str) -> anyhow::Result<Ws> {
-    let addr = url
-        .trim_start_matches("ws://")
-        .split('/')
-        .next()
-        .context("a ws:// URL")?;
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_recv_buffer_size(4096)?;
-    let stream = socket
-        .connect(
-            tokio::net::lookup_host(addr)
-                .await?
-                .next()
-                .context("address")?,
-        )
-        .await?;
+    let stream = socket.connect(address(url)?).await?;
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
     let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
     let msg = serde_json::json!({"type": "login", "v": 1, "user": "viewer", "password": ""});
@@ -130,33 +111,68 @@ async fn login(url: &str, user: &str) -> anyhow::Result<(Ws, u64)> {
     }
 }
 
-/// The seq in an event message, without parsing the whole message.
-fn event_seq(text: &str) -> Option<u64> {
-    let rest = text.strip_prefix("{\"type\":\"event\",\"seq\":")?;
-    let end = rest.find(|c: char| !c.is_ascii_digit())?;
-    rest[..end].parse().ok()
+/// The address in a `ws://host:port/path` URL.
+fn address(url: &str) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let host = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .context("a ws:// URL")?;
+    host.to_socket_addrs()?
+        .next()
+        .with_context(|| format!("no address for {host}"))
 }
 
-fn viewer_task(mut ws: Ws, mut seq: u64, tally: Arc<Tally>, start: Instant) {
-    tokio::spawn(async move {
-        while let Some(Ok(msg)) = ws.next().await {
-            if let Message::Text(t) = msg
-                && let Some(s) = event_seq(&t)
-            {
-                let now = start.elapsed().as_micros() as u64;
-                if s != seq + 1 {
-                    tally.out_of_order.fetch_add(1, Ordering::Relaxed);
-                }
-                seq = s;
-                if let (Some(c), Some(l)) =
-                    (tally.count.get(s as usize), tally.last_us.get(s as usize))
-                {
-                    c.fetch_add(1, Ordering::Relaxed);
-                    l.fetch_max(now, Ordering::Relaxed);
-                }
+/// A viewer logged in with a blocking client, then made non-blocking for
+/// the reader threads. Returns it with the seq of its welcome snapshot.
+fn viewer(url: &str, addr: SocketAddr) -> anyhow::Result<(Viewer, u64)> {
+    let stream = std::net::TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    // Events are a few hundred bytes; tungstenite zero-fills its whole read
+    // buffer before each read, so a large one would cost the bench, not the
+    // server, at ten thousand viewers.
+    let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let (mut ws, _) = tungstenite::client::client_with_config(url, stream, Some(config))
+        .map_err(|e| anyhow::anyhow!("WebSocket handshake: {e}"))?;
+    let msg = serde_json::json!({"type": "login", "v": 1, "user": "viewer", "password": ""});
+    ws.send(Message::Text(msg.to_string().into()))?;
+    loop {
+        if let Message::Text(t) = ws.read()? {
+            let v: serde_json::Value = serde_json::from_str(&t)?;
+            if v["type"] == "welcome" {
+                ws.get_ref().set_nonblocking(true)?;
+                return Ok((Viewer(ws), v["snapshot"]["seq"].as_u64().unwrap_or(0)));
+            }
+            if v["type"] == "error" {
+                bail!("login as viewer: {t}");
             }
         }
-    });
+    }
+}
+
+/// Logs `n` viewers in, 16 at a time.
+fn viewers(url: &str, n: usize) -> anyhow::Result<Vec<(Box<dyn Source>, u64)>> {
+    let addr = address(url)?;
+    const AT_ONCE: usize = 16;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..AT_ONCE)
+            .map(|w| {
+                scope.spawn(move || {
+                    (w..n)
+                        .step_by(AT_ONCE)
+                        .map(|_| {
+                            viewer(url, addr).map(|(v, seq)| (Box::new(v) as Box<dyn Source>, seq))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(n);
+        for w in workers {
+            all.extend(w.join().expect("a login thread panicked")?);
+        }
+        Ok(all)
+    })
 }
 
 /// A command on a client connection: sends, waits for its answer. Returns the seq if accepted.
@@ -238,27 +254,16 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_before = rss();
 
-    // The viewers. Their setup is not timed as part of any latency.
+    // The viewers, read by a few threads. Their setup is not timed as part
+    // of any latency.
     let max_seq = 16 + cfg.bids * 2;
-    let tally = Arc::new(Tally {
-        count: (0..max_seq).map(|_| AtomicU64::new(0)).collect(),
-        last_us: (0..max_seq).map(|_| AtomicU64::new(0)).collect(),
-        out_of_order: AtomicU64::new(0),
-    });
-    let start = Instant::now();
+    let tally = Tally::new(max_seq);
     let t = Instant::now();
-    let mut pending = futures_util::stream::FuturesUnordered::new();
-    let mut connected = 0;
-    let mut next = 0;
-    while connected < cfg.viewers {
-        while next < cfg.viewers && pending.len() < 64 {
-            pending.push(login(&url, "viewer"));
-            next += 1;
-        }
-        let (ws, seq) = pending.next().await.context("no pending login")??;
-        viewer_task(ws, seq, tally.clone(), start);
-        connected += 1;
-    }
+    let sources = {
+        let (url, n) = (url.clone(), cfg.viewers);
+        tokio::task::spawn_blocking(move || viewers(&url, n)).await??
+    };
+    let reading = readers::spawn(sources, READER_THREADS, tally.clone())?;
     let connect_seconds = t.elapsed().as_secs_f64();
     let mut asleep = Vec::new();
     for _ in 0..cfg.stalled {
@@ -314,7 +319,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
         }
         let team = &teams[i % TEAMS.len()];
         let (reply, answer) = oneshot::channel();
-        let sent = start.elapsed().as_micros() as u64;
+        let sent = tally.now_us();
         team.send((format!("bench-b{i}"), reply)).await?;
         let (seq, ack) = answer.await?;
         if let Some(seq) = seq {
@@ -330,8 +335,8 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     while Instant::now() < deadline {
         let done = sent_at
             .iter()
-            .all(|(s, _)| tally.count[*s as usize].load(Ordering::Relaxed) >= expected_each);
-        if done && tally.count.get(last_seq as usize).is_some() {
+            .all(|(s, _)| tally.count(*s) >= expected_each);
+        if done && (last_seq as usize) < max_seq {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -339,26 +344,35 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     let mut fanout = Histogram::<u64>::new(3)?;
     let mut delivered = 0;
     for (seq, sent) in &sent_at {
-        let n = tally.count[*seq as usize].load(Ordering::Relaxed);
+        let n = tally.count(*seq);
         delivered += n;
         if n >= expected_each && cfg.viewers > 0 {
-            let last = tally.last_us[*seq as usize].load(Ordering::Relaxed);
+            let last = tally.last_us(*seq);
             fanout.record(last.saturating_sub(*sent).max(1))?;
         }
     }
     let expected = expected_each * sent_at.len() as u64;
+    let out_of_order = tally.out_of_order();
+    // The viewers close before the floor, which needs both ends of each of
+    // its sockets within this process's open-file limit.
+    drop(reading);
+    drop(asleep);
+    drop(teams);
+    drop(presenter);
     let (floor_sockets, floor) = if cfg.floor {
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let bytes = r#"{"type":"event","seq":42,"at_ms":1795560004000,"actor":{"role":"team","team":"MI"},"event":{"kind":"bid_placed","team":"MI","amount":220,"at_ms":1795560004000,"deadline_ms":1795560030000}}"#;
         let n = cfg
             .viewers
-            .min(((raise_nofile().saturating_sub(cfg.viewers as u64 + 256)) / 2) as usize)
+            .min((raise_nofile().saturating_sub(256) / 2) as usize)
             .max(1);
-        let h = floor_run(n, cfg.bids.min(200), bytes.as_bytes()).await?;
+        let messages = cfg.bids.min(200);
+        let h =
+            tokio::task::spawn_blocking(move || floor_run(n, messages, bytes.as_bytes())).await??;
         (Some(n), Some(h))
     } else {
         (None, None)
     };
-    drop(asleep);
     Ok(LoadReport {
         viewers: cfg.viewers,
         stalled: cfg.stalled,
@@ -371,7 +385,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
         fanout_max_ms: fanout.max() as f64 / 1000.0,
         delivered,
         expected,
-        out_of_order: tally.out_of_order.load(Ordering::Relaxed),
+        out_of_order,
         rss_before_kib: rss_before,
         rss_after_kib: rss_after,
         rss_per_viewer_kib: rss_after.saturating_sub(rss_before) as f64 / cfg.viewers.max(1) as f64,
@@ -383,61 +397,34 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     })
 }
 
-/// The physical floor: the same bytes written to `n` loopback sockets, and
-/// the time until the last reader has them.
-async fn floor_run(n: usize, messages: usize, bytes: &[u8]) -> anyhow::Result<Histogram<u64>> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// The physical floor: the same bytes written to `n` loopback sockets with
+/// plain blocking writes from one thread, read by the same reader threads as
+/// the viewers; the time until the last reader has them.
+fn floor_run(n: usize, messages: usize, bytes: &[u8]) -> anyhow::Result<Histogram<u64>> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let start = Instant::now();
-    let received = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
-    let arrived = Arc::new(tokio::sync::Notify::new());
     let mut writers = Vec::with_capacity(n);
+    let mut sources: Vec<(Box<dyn Source>, u64)> = Vec::with_capacity(n);
     for _ in 0..n {
-        let client = TcpStream::connect(addr).await?;
-        let (server, _) = listener.accept().await?;
+        let client = std::net::TcpStream::connect(addr)?;
+        let (server, _) = listener.accept()?;
         server.set_nodelay(true)?;
         writers.push(server);
-        let received = received.clone();
-        let arrived = arrived.clone();
-        let len = bytes.len();
-        tokio::spawn(async move {
-            let mut client = client;
-            let mut buf = vec![0u8; 4096];
-            let mut got = 0usize;
-            while let Ok(k) = client.read(&mut buf).await {
-                if k == 0 {
-                    break;
-                }
-                got += k;
-                while got >= len {
-                    got -= len;
-                    received.0.fetch_add(1, Ordering::Relaxed);
-                    received
-                        .1
-                        .fetch_max(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-                    arrived.notify_one();
-                }
-            }
-        });
+        sources.push((Box::new(Fixed::new(client, bytes.len())?), 0));
     }
+    let tally = Tally::new(messages + 1);
+    let _reading = readers::spawn(sources, READER_THREADS, tally.clone())?;
     let mut h = Histogram::<u64>::new(3)?;
-    for m in 0..messages {
-        let target = ((m + 1) * n) as u64;
-        let sent = start.elapsed().as_micros() as u64;
+    for seq in 1..=messages as u64 {
+        let sent = tally.now_us();
         for w in &mut writers {
-            w.write_all(bytes).await?;
+            w.write_all(bytes)?;
         }
-        while received.0.load(Ordering::Relaxed) < target {
-            arrived.notified().await;
+        if !tally.wait_for(seq, n as u64, Duration::from_secs(30)) {
+            bail!("the floor's readers did not get message {seq}");
         }
-        h.record(
-            received
-                .1
-                .load(Ordering::Relaxed)
-                .saturating_sub(sent)
-                .max(1),
-        )?;
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        h.record(tally.last_us(seq).saturating_sub(sent).max(1))?;
+        std::thread::sleep(Duration::from_millis(10));
     }
     Ok(h)
 }
