@@ -413,13 +413,16 @@ impl Engine {
                 return Err(e);
             }
             self.durable.store(self.seq, Ordering::Release);
-            for entry in self.fresh.drain(..) {
-                // No subscriber is not an error: events are in the log.
-                let _ = self.bus.send(Arc::new(Published::new(entry)));
-            }
         }
+        // Answers first: the events' fan-out to every screen takes the
+        // machine for milliseconds, and the bidder's answer should not wait
+        // behind it.
         for (reply, result) in pending.drain(..) {
             let _ = reply.send(result);
+        }
+        for entry in self.fresh.drain(..) {
+            // No subscriber is not an error: events are in the log.
+            let _ = self.bus.send(Arc::new(Published::new(entry)));
         }
         Ok(())
     }
