@@ -202,10 +202,9 @@ impl Store {
             .map(|item| item.map(|(k, v)| (seq_of(&k), v)).map_err(StoreError::from))
     }
 
-    /// Queues a snapshot of the state as of `seq`.
-    pub fn put_snapshot(&self, seq: u64, state: &State) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(state).expect("a state serializes");
-        self.snapshots.insert(key(seq), bytes)?;
+    /// Stores the state (as JSON) as of `seq`, and drops older snapshots.
+    pub fn put_snapshot(&self, seq: u64, state_json: Vec<u8>) -> Result<(), StoreError> {
+        self.snapshots.insert(key(seq), state_json)?;
         // Older snapshots are no longer needed to recover.
         for old in self.snapshots.range(..key(seq)).keys() {
             self.snapshots.remove(old?)?;
