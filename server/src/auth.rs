@@ -90,9 +90,40 @@ pub struct Auth {
     store: Store,
     viewer_open: bool,
     throttle: Mutex<HashMap<String, Failures>>,
-    /// Bumped whenever sessions are revoked, so open connections re-check
-    /// theirs instead of polling.
-    revoked: tokio::sync::watch::Sender<u64>,
+    /// Open sessions by token hash, each told when its token is revoked:
+    /// one session's logout wakes that session's connections, not all.
+    watched: Mutex<HashMap<Vec<u8>, tokio::sync::watch::Sender<bool>>>,
+}
+
+/// One connection's watch on its session token; see [`Auth::watch`].
+pub struct Revocation {
+    auth: std::sync::Arc<Auth>,
+    key: Vec<u8>,
+    rx: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Revocation {
+    /// Resolves once the token is revoked (a logout with it, a password
+    /// change of its account).
+    pub async fn revoked(&mut self) {
+        if self.rx.wait_for(|revoked| *revoked).await.is_err() {
+            // The sender lives as long as any watch on the token.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl Drop for Revocation {
+    fn drop(&mut self) {
+        let mut watched = self.auth.watched_sessions();
+        // The last watch of a token (this one) takes its entry away.
+        if watched
+            .get(&self.key)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            watched.remove(&self.key);
+        }
+    }
 }
 
 struct Failures {
@@ -168,7 +199,7 @@ impl Auth {
             store: store.clone(),
             viewer_open,
             throttle: Mutex::new(HashMap::new()),
-            revoked: tokio::sync::watch::Sender::new(0),
+            watched: Mutex::new(HashMap::new()),
         })
     }
 
@@ -306,21 +337,61 @@ impl Auth {
         })
     }
 
-    /// Whether a session is still valid (not revoked, not expired).
-    pub fn is_valid(&self, token: &str) -> bool {
-        self.resume(token).is_some()
-    }
-
     pub fn logout(&self, token: &str) {
-        let _ = self.sessions.remove(hash_token(token));
+        let key = hash_token(token);
+        let _ = self.sessions.remove(&key);
         let _ = self.store.flush_blocking();
-        self.revoked.send_modify(|g| *g += 1);
+        self.revoke(&key);
     }
 
-    /// Changes whenever sessions are revoked (logout, password change):
-    /// open connections then check whether theirs is still valid.
-    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.revoked.subscribe()
+    fn watched_sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, tokio::sync::watch::Sender<bool>>> {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the connections watching this token hash that it is revoked.
+    fn revoke(&self, key: &[u8]) {
+        if let Some(tx) = self.watched_sessions().get(key) {
+            tx.send_replace(true);
+        }
+    }
+
+    /// Resolves when a session ends from the server's side: its token
+    /// revoked (a logout with it, a password change) or expired.
+    pub fn session_end(
+        self: &std::sync::Arc<Self>,
+        session: &Session,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let left = session.expires_at_ms.saturating_sub(now_ms());
+        let mut watch = self.watch(&session.token);
+        async move {
+            tokio::select! {
+                () = watch.revoked() => {}
+                () = tokio::time::sleep(Duration::from_millis(left)) => {}
+            }
+        }
+    }
+
+    /// Watches a session's token for revocation. Only the connections of
+    /// that token are woken when it is revoked.
+    pub fn watch(self: &std::sync::Arc<Self>, token: &str) -> Revocation {
+        let key = hash_token(token);
+        let rx = self
+            .watched_sessions()
+            .entry(key.clone())
+            .or_insert_with(|| tokio::sync::watch::Sender::new(false))
+            .subscribe();
+        let watch = Revocation {
+            auth: self.clone(),
+            key,
+            rx,
+        };
+        // Revoked before it was watched: a logout racing this login.
+        if !self.sessions.contains_key(&watch.key).unwrap_or(false) {
+            self.revoke(&watch.key);
+        }
+        watch
     }
 
     /// Sets a password and revokes every session of the account.
@@ -346,12 +417,10 @@ impl Auth {
             let (k, v) = item?;
             let rec: SessionRecord = serde_json::from_slice(&v)?;
             if rec.user == user {
-                self.sessions.remove(k)?;
+                self.sessions.remove(&k)?;
+                self.revoke(&k);
                 n += 1;
             }
-        }
-        if n > 0 {
-            self.revoked.send_modify(|g| *g += 1);
         }
         Ok(n)
     }
@@ -471,5 +540,86 @@ pub fn team_of(access: &Access) -> Option<&TeamCode> {
     match access {
         Access::Team { team } => Some(team),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn auth(dir: &Path) -> Arc<Auth> {
+        let store = Store::open(dir).unwrap();
+        let auth = Auth::open(&store, true).unwrap();
+        auth.put(
+            "mi",
+            &AccountRecord {
+                access: Access::Team {
+                    team: TeamCode::new("MI"),
+                },
+                hash: Some(hash_password("a long password").unwrap()),
+                keys: Vec::new(),
+            },
+        )
+        .unwrap();
+        let viewer = AccountRecord {
+            access: Access::Viewer,
+            hash: None,
+            keys: Vec::new(),
+        };
+        auth.put("viewer", &viewer).unwrap();
+        Arc::new(auth)
+    }
+
+    fn login(auth: &Auth, user: &str, password: &str) -> Session {
+        auth.login(user, password, "127.0.0.1".parse().unwrap())
+            .unwrap()
+    }
+
+    /// Whether the watch fired (without waiting for it).
+    fn fired(watch: &mut Revocation) -> bool {
+        *watch.rx.borrow_and_update()
+    }
+
+    #[tokio::test]
+    async fn a_revocation_reaches_only_the_sessions_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = auth(dir.path());
+        let (a, b) = (login(&auth, "viewer", ""), login(&auth, "viewer", ""));
+        let team = login(&auth, "mi", "a long password");
+        let (mut a1, mut a2) = (auth.watch(&a.token), auth.watch(&a.token));
+        let (mut b1, mut t1) = (auth.watch(&b.token), auth.watch(&team.token));
+
+        // One viewer logs out: both connections of that session hear it,
+        // the other viewer and the team do not.
+        auth.logout(&a.token);
+        assert!(fired(&mut a1) && fired(&mut a2));
+        assert!(!fired(&mut b1) && !fired(&mut t1));
+        tokio::time::timeout(Duration::from_secs(1), a1.revoked())
+            .await
+            .expect("the revoked session's watch resolves");
+
+        // A password change ends every session of that account only.
+        auth.set_password("mi", "another long password").unwrap();
+        assert!(fired(&mut t1));
+        assert!(!fired(&mut b1));
+
+        // A token revoked before anything watched it is seen at once.
+        let c = login(&auth, "viewer", "");
+        auth.logout(&c.token);
+        assert!(fired(&mut auth.watch(&c.token)));
+    }
+
+    #[tokio::test]
+    async fn the_last_watch_of_a_token_takes_its_entry_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = auth(dir.path());
+        let s = login(&auth, "viewer", "");
+        let first = auth.watch(&s.token);
+        let second = auth.watch(&s.token);
+        drop(first);
+        assert_eq!(auth.watched_sessions().len(), 1);
+        drop(second);
+        assert!(auth.watched_sessions().is_empty());
     }
 }

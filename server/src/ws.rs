@@ -108,40 +108,6 @@ impl LoggedIn {
     }
 }
 
-/// Resolves when a logged-in session ends from the server's side: its token
-/// revoked (logout elsewhere, password change) or expired. Made once per
-/// session and polled where it stands: a fresh `changed()` waiter (or timer)
-/// at every turn of the loop had every connection take the shared channel's
-/// lock for every event.
-fn session_end(
-    app: &Arc<App>,
-    session: &Session,
-) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
-    let left = session
-        .expires_at_ms
-        .saturating_sub(crate::engine::actor::system_now_ms());
-    let token = session.token.clone();
-    let mut revoked = app.auth.revocations();
-    let app = app.clone();
-    Box::pin(async move {
-        let expiry = tokio::time::sleep(Duration::from_millis(left));
-        tokio::pin!(expiry);
-        loop {
-            tokio::select! {
-                changed = revoked.changed() => {
-                    if changed.is_err() {
-                        return std::future::pending().await;
-                    }
-                    if !app.auth.is_valid(&token) {
-                        return;
-                    }
-                }
-                () = &mut expiry => return,
-            }
-        }
-    })
-}
-
 /// Why a session ended (for the log).
 #[derive(Debug)]
 enum End {
@@ -222,7 +188,8 @@ pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
         if ended.is_none()
             && let Some(s) = &sess
         {
-            ended = Some(session_end(&app, &s.session));
+            // Made once per session and polled where it stands.
+            ended = Some(Box::pin(app.auth.session_end(&s.session)));
         }
         if shortlist.is_none()
             && let Some(team) = sess

@@ -38,8 +38,6 @@ use output::{ChannelWriter, Counters};
 const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
 /// A lone ESC is the Esc key if nothing follows within this.
 const ESC_PAUSE: Duration = Duration::from_millis(30);
-/// How often a session checks that its login is still valid.
-const REVALIDATE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
@@ -512,17 +510,12 @@ async fn run_session(
         input_tx.clone(),
         async move |chunk| writer_handle.data(channel, chunk).await.is_ok(),
     ));
-    // Close the session when its login stops being valid (password changed, logged out).
+    // Close the session when its login ends (password changed, logged out, expired).
     let watch = {
-        let (auth, token, tx) = (app.auth.clone(), session.token.clone(), input_tx.clone());
+        let (ended, tx) = (app.auth.session_end(&session), input_tx.clone());
         tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(REVALIDATE).await;
-                if !auth.is_valid(&token) {
-                    let _ = tx.send(Input::Closed).await;
-                    return;
-                }
-            }
+            ended.await;
+            let _ = tx.send(Input::Closed).await;
         })
     };
     let _online = crate::ws::Online::new(&app, &session);
