@@ -213,6 +213,8 @@ struct Engine {
     /// The last durable seq, shared with the handles.
     durable: Arc<AtomicU64>,
     last_snapshot: u64,
+    /// The snapshot being stored on a blocking thread, if one is.
+    snapshotting: Option<tokio::task::JoinHandle<()>>,
     /// A clock tick refused at this seq is not retried until the state moves.
     tick_refused_at: Option<u64>,
 }
@@ -243,6 +245,7 @@ pub fn spawn(
         remembered_order: VecDeque::new(),
         fresh: Vec::new(),
         last_snapshot: recovered.seq,
+        snapshotting: None,
         tick_refused_at: None,
         config,
     };
@@ -289,6 +292,10 @@ impl Engine {
         }
         // Refuse whatever is still queued rather than leave callers hanging.
         rx.close();
+        // The store is not let go while a snapshot is still being written.
+        if let Some(writing) = self.snapshotting.take() {
+            let _ = writing.await;
+        }
         result?;
         self.store.flush().await
     }
@@ -397,9 +404,12 @@ impl Engine {
     /// Flushes the batch, then answers every caller and broadcasts the events.
     async fn commit(&mut self, pending: &mut Pending) -> Result<(), StoreError> {
         if !self.fresh.is_empty() {
-            if self.seq / self.config.snapshot_every
-                > self.last_snapshot / self.config.snapshot_every
-            {
+            let due = self.seq / self.config.snapshot_every
+                > self.last_snapshot / self.config.snapshot_every;
+            // One at a time: while one is written, the next waits its turn
+            // (the following commit tries again).
+            let writing = self.snapshotting.as_ref().is_some_and(|w| !w.is_finished());
+            if due && !writing {
                 // Serialized here, at this seq; stored on a blocking thread.
                 // A large state goes to its own file in sled (fsynced), which
                 // held every command behind it for up to 100 ms. A snapshot
@@ -407,11 +417,11 @@ impl Engine {
                 // log still holds everything.
                 let snapshot = serde_json::to_vec(&self.state).expect("a state serializes");
                 let (store, seq) = (self.store.clone(), self.seq);
-                tokio::task::spawn_blocking(move || {
+                self.snapshotting = Some(tokio::task::spawn_blocking(move || {
                     if let Err(e) = store.put_snapshot(seq, snapshot) {
                         tracing::warn!(seq, error = %e, "could not store a snapshot");
                     }
-                });
+                }));
                 self.last_snapshot = self.seq;
             }
             if let Err(e) = self.store.flush().await {
