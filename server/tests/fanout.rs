@@ -60,11 +60,16 @@ async fn snapshots_and_history_pages_mid_stream_are_never_split_by_an_event() {
     });
     let mut seq = viewer.seq;
     let (mut snapshots, mut pages) = (0, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     for n in 0u64.. {
         let done = last.load(Ordering::Acquire);
         if done != 0 && seq >= done {
             break;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events stopped at {seq} (last {done})"
+        );
         if n % 7 == 0 {
             let ask = if n % 2 == 0 {
                 ClientMsg::Snapshot
@@ -77,8 +82,12 @@ async fn snapshots_and_history_pages_mid_stream_are_never_split_by_an_event() {
             send(&mut viewer.ws, &ask).await;
         }
         // A frame of an event inside a fragmented message is a protocol
-        // error here, and `recv` panics on it.
-        let msg = recv(&mut viewer.ws).await;
+        // error here, and `recv` panics on it. Caught up before the bidders
+        // have said they are done: look again.
+        let wait = std::time::Duration::from_millis(200);
+        let Ok(msg) = tokio::time::timeout(wait, recv(&mut viewer.ws)).await else {
+            continue;
+        };
         match &msg {
             ServerMsg::Snapshot(_) => snapshots += 1,
             ServerMsg::History { .. } => pages += 1,
