@@ -187,6 +187,10 @@ pub enum ServerMsg {
         /// absent when the missed events follow instead.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snapshot: Option<Snapshot>,
+        /// A team's own war-room shortlist (team sessions only); changes
+        /// follow as `shortlist` messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shortlist: Option<Vec<ShortlistEntry>>,
     },
     Snapshot(Snapshot),
     Event(Entry),

@@ -88,11 +88,11 @@ impl WarRoom {
     }
 }
 
+/// A session following one team's list: the team, and every change.
+pub type Follow = (TeamCode, broadcast::Receiver<Change>);
+
 /// Waits for the next change to `team`'s list (`None`: follow nothing).
-pub async fn next_change(
-    rx: &mut Option<(TeamCode, broadcast::Receiver<Change>)>,
-    room: &WarRoom,
-) -> Vec<ShortlistEntry> {
+pub async fn next_change(rx: Option<&mut Follow>, room: &WarRoom) -> Vec<ShortlistEntry> {
     let Some((team, rx)) = rx else {
         return std::future::pending().await;
     };

@@ -42,6 +42,8 @@ pub type Sink<S> = WebSocketStream<Queued<S>>;
 
 struct LoggedIn {
     session: Session,
+    /// A team's sessions follow its private shortlist.
+    shortlist: Option<crate::warroom::Follow>,
     /// Counts this session as online while it lives.
     _online: Option<Online>,
 }
@@ -169,11 +171,6 @@ pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
     // The room (admin, presenter) follows who is online.
     let mut presence: Option<tokio::sync::watch::Receiver<_>> = None;
     let mut ended: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> = None;
-    // A team's sessions follow its private shortlist.
-    let mut shortlist: Option<(
-        auction_proto::TeamCode,
-        broadcast::Receiver<crate::warroom::Change>,
-    )> = None;
     // Made once: registering a fresh waiter on the shared token at every
     // turn of the loop serialised all connections on its lock.
     let shutdown = app.shutdown.clone();
@@ -191,23 +188,6 @@ pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
             // Made once per session and polled where it stands.
             ended = Some(Box::pin(app.auth.session_end(&s.session)));
         }
-        if shortlist.is_none()
-            && let Some(team) = sess
-                .as_ref()
-                .and_then(|s| crate::auth::team_of(&s.session.access))
-                .cloned()
-        {
-            let rx = app.warroom.subscribe();
-            let entries = app.warroom.get(&team);
-            shortlist = Some((team, rx));
-            if sink
-                .send(text(&ServerMsg::Shortlist { entries }))
-                .await
-                .is_err()
-            {
-                break End::ClientClosed;
-            }
-        }
         tokio::select! {
             () = async {
                 match ended.as_mut() {
@@ -215,7 +195,7 @@ pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
                     None => std::future::pending().await,
                 }
             } => break End::Revoked,
-            entries = crate::warroom::next_change(&mut shortlist, &app.warroom) => {
+            entries = crate::warroom::next_change(sess.as_mut().and_then(|s| s.shortlist.as_mut()), &app.warroom) => {
                 if sink.send(text(&ServerMsg::Shortlist { entries })).await.is_err() {
                     break End::ClientClosed;
                 }
@@ -366,11 +346,13 @@ async fn handle<S: Io>(
                         return Ok(false);
                     };
                     let after = snapshot.seq;
-                    send_large(sink, &welcome(&session, Some(snapshot))).await?;
+                    let (shortlist, entries) = follow_shortlist(app, &session);
+                    send_large(sink, &welcome(&session, Some(snapshot), entries)).await?;
                     join(app, sink.get_ref().outbox(), &session, after, events);
                     let online = Online::new(app, &session);
                     *sess = Some(LoggedIn {
                         session,
+                        shortlist,
                         _online: online,
                     });
                 }
@@ -407,15 +389,16 @@ async fn handle<S: Io>(
                 return Ok(false);
             };
             let public = session.access == Access::Viewer;
+            let (shortlist, listed) = follow_shortlist(app, &session);
             let after = match sub.catchup {
                 Catchup::Snapshot(snap) => {
                     let after = snap.seq;
-                    send_large(sink, &welcome(&session, Some(*snap))).await?;
+                    send_large(sink, &welcome(&session, Some(*snap), listed)).await?;
                     after
                 }
                 Catchup::Events(entries) => {
                     let after = entries.last().map_or(last_seq, |e| e.seq);
-                    sink.feed(text(&welcome(&session, None))).await?;
+                    sink.feed(text(&welcome(&session, None, listed))).await?;
                     for e in entries {
                         let e = if public { e.public() } else { e };
                         sink.feed(text(&ServerMsg::Event(e))).await?;
@@ -429,6 +412,7 @@ async fn handle<S: Io>(
             let online = Online::new(app, &session);
             *sess = Some(LoggedIn {
                 session,
+                shortlist,
                 _online: online,
             });
         }
@@ -574,7 +558,11 @@ fn refuse_login(sess: &Option<LoggedIn>, v: u32) -> Option<Message> {
     })
 }
 
-fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {
+fn welcome(
+    session: &Session,
+    snapshot: Option<Snapshot>,
+    shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
+) -> ServerMsg {
     ServerMsg::Welcome {
         v: PROTOCOL_VERSION,
         user: session.user.clone(),
@@ -582,5 +570,25 @@ fn welcome(session: &Session, snapshot: Option<Snapshot>) -> ServerMsg {
         token: session.token.clone(),
         expires_at_ms: session.expires_at_ms,
         snapshot,
+        shortlist,
+    }
+}
+
+/// For a team session: its shortlist as of now, for the welcome, and the
+/// changes from now on (subscribed first, so that none falls between).
+fn follow_shortlist(
+    app: &App,
+    session: &Session,
+) -> (
+    Option<crate::warroom::Follow>,
+    Option<Vec<auction_proto::msg::ShortlistEntry>>,
+) {
+    match crate::auth::team_of(&session.access) {
+        Some(team) => {
+            let changes = app.warroom.subscribe();
+            let entries = app.warroom.get(team);
+            (Some((team.clone(), changes)), Some(entries))
+        }
+        None => (None, None),
     }
 }

@@ -22,7 +22,7 @@ fn entry(id: u32, target: Option<u64>, note: &str) -> ShortlistEntry {
 /// The next shortlist message, skipping others (5 s at most).
 async fn shortlist(ws: &mut Ws) -> Vec<ShortlistEntry> {
     loop {
-        if let ServerMsg::Shortlist { entries } = recv_any(ws).await {
+        if let ServerMsg::Shortlist { entries } = recv(ws).await {
             return entries;
         }
     }
@@ -43,13 +43,16 @@ async fn drain(ws: &mut Ws, ms: u64) -> Vec<String> {
 async fn a_shortlist_reaches_only_its_own_teams_sessions_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ServerProc::start(dir.path());
+    // A team's welcome carries its list (empty so far); nobody else's does.
     let mut mi = Client::login(&server.url, "mi").await;
-    assert_eq!(shortlist(&mut mi.ws).await, []);
+    assert_eq!(mi.shortlist, Some(vec![]));
     let mut mi_laptop = Client::login(&server.url, "mi").await;
-    assert_eq!(shortlist(&mut mi_laptop.ws).await, []);
+    assert_eq!(mi_laptop.shortlist, Some(vec![]));
     let mut others = Vec::new();
     for user in ["csk", "presenter", "admin", "viewer"] {
         let mut c = Client::login(&server.url, user).await;
+        let expected = (user == "csk").then(Vec::new);
+        assert_eq!(c.shortlist, expected, "{user}");
         drain(&mut c.ws, 200).await;
         others.push(c);
     }
@@ -126,8 +129,8 @@ async fn a_shortlist_reaches_only_its_own_teams_sessions_and_survives_a_restart(
     // Kept across a restart, and sent again on resume.
     server.terminate();
     let server = ServerProc::start(dir.path());
-    let mut again = Client::login(&server.url, "mi").await;
-    assert_eq!(shortlist(&mut again.ws).await, plan);
+    let again = Client::login(&server.url, "mi").await;
+    assert_eq!(again.shortlist.as_ref(), Some(&plan));
     let mut resumed = connect(&server.url).await;
     send(
         &mut resumed,
@@ -138,5 +141,8 @@ async fn a_shortlist_reaches_only_its_own_teams_sessions_and_survives_a_restart(
         },
     )
     .await;
-    assert_eq!(shortlist(&mut resumed).await, plan);
+    match recv(&mut resumed).await {
+        ServerMsg::Welcome { shortlist, .. } => assert_eq!(shortlist, Some(plan)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -218,7 +218,7 @@ fn print_json(raw: &str) {
     let _ = out.flush();
 }
 
-/// The next shortlist the server sends (or its error).
+/// The shortlist the server sends after a change (or its error).
 async fn next_shortlist(
     conn: &mut Conn,
 ) -> Result<Vec<auction_proto::msg::ShortlistEntry>, Outcome> {
@@ -240,11 +240,13 @@ async fn next_shortlist(
         .unwrap_or_else(|_| Err(fail("no answer from the server within 10 s")))
 }
 
-async fn shortlist(mut conn: Conn, state: &State, what: &ShortlistCmd) -> Outcome {
-    let current = match next_shortlist(&mut conn).await {
-        Ok(list) => list,
-        Err(o) => return o,
-    };
+/// Shows or edits the team's shortlist (`current`: as the welcome gave it).
+async fn shortlist(
+    mut conn: Conn,
+    state: &State,
+    current: Vec<auction_proto::msg::ShortlistEntry>,
+    what: &ShortlistCmd,
+) -> Outcome {
     let edited = match what {
         ShortlistCmd::Show => {
             print!("{}", crate::warroom::describe(&current, state));
@@ -329,6 +331,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             token: welcome.token.clone(),
             expires_at_ms: welcome.expires_at_ms,
             snapshot: Some(snapshot.clone()),
+            shortlist: welcome.shortlist.clone(),
         };
         print_json(&welcome_msg.to_json());
     }
@@ -366,7 +369,8 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
                 conn.close().await;
                 return fail("only a team account has a war room");
             }
-            return shortlist(conn, &state, what).await;
+            let current = welcome.shortlist.clone().unwrap_or_default();
+            return shortlist(conn, &state, current, what).await;
         }
         CtlCommand::Export { format, out } => {
             conn.close().await;

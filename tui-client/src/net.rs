@@ -41,6 +41,8 @@ pub struct Welcome {
     pub token: String,
     pub expires_at_ms: u64,
     pub snapshot: Option<Snapshot>,
+    /// A team's own shortlist (team accounts only).
+    pub shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
 }
 
 pub struct Conn {
@@ -175,6 +177,7 @@ impl Conn {
                 token,
                 expires_at_ms,
                 snapshot,
+                shortlist,
                 ..
             } => Ok(Welcome {
                 user,
@@ -182,6 +185,7 @@ impl Conn {
                 token,
                 expires_at_ms,
                 snapshot,
+                shortlist,
             }),
             ServerMsg::Error { code, message } => Err(NetError::Server { code, message }),
             other => Err(NetError::Protocol(format!(

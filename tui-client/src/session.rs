@@ -233,7 +233,13 @@ async fn connection(
         token: token.clone(),
         seq,
     });
+    let shortlist = welcome.shortlist.clone();
     if events.send(welcome_event(welcome)).is_err() {
+        return End::AppGone;
+    }
+    if let Some(entries) = shortlist
+        && events.send(NetEvent::Shortlist(entries)).is_err()
+    {
         return End::AppGone;
     }
     let mut ping = tokio::time::interval(timing.ping_every);

@@ -101,7 +101,7 @@ async fn serve(
                     return;
                 }
             }
-            entries = crate::warroom::next_change(&mut shortlist, &app.warroom) => {
+            entries = crate::warroom::next_change(shortlist.as_mut(), &app.warroom) => {
                 if tx.send(NetEvent::Shortlist(entries)).is_err() {
                     return;
                 }

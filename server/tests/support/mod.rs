@@ -166,6 +166,8 @@ pub struct Client {
     pub ws: Ws,
     pub user: String,
     pub token: String,
+    /// The team's shortlist, as the welcome gave it (team accounts only).
+    pub shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
     pub seq: u64,
     pub state: State,
     /// Request ids are remembered by the server (even across restarts):
@@ -187,19 +189,8 @@ pub async fn send(ws: &mut Ws, msg: &ClientMsg) {
         .unwrap();
 }
 
-/// The next protocol message (5 s at most), leaving out the war-room
-/// `shortlist` a team session is sent after its welcome (see `recv_any`).
+/// The next protocol message (5 s at most).
 pub async fn recv(ws: &mut Ws) -> ServerMsg {
-    loop {
-        match recv_any(ws).await {
-            ServerMsg::Shortlist { .. } => continue,
-            other => return other,
-        }
-    }
-}
-
-/// The next protocol message of any type (5 s at most).
-pub async fn recv_any(ws: &mut Ws) -> ServerMsg {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await
@@ -250,11 +241,13 @@ impl Client {
             ServerMsg::Welcome {
                 token,
                 snapshot: Some(snap),
+                shortlist,
                 ..
             } => Client {
                 ws,
                 user: user.into(),
                 token,
+                shortlist,
                 seq: snap.seq,
                 state: snap.state,
                 id_prefix: rand::random(),
