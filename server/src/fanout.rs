@@ -290,17 +290,19 @@ impl<S> Drop for Queued<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> Queued<S> {
-    /// Writes what is queued; `Pending` until all of it is written.
-    fn drain(&mut self, q: &mut Queue, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !q.is_empty() {
-            match ready!(Pin::new(&mut self.inner).poll_write(cx, q.pending()))? {
-                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                n => q.consumed(n),
-            }
+/// Writes what is queued to `inner`; `Pending` until all of it is written.
+fn drain<S: AsyncWrite + Unpin>(
+    inner: &mut S,
+    q: &mut Queue,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    while !q.is_empty() {
+        match ready!(Pin::new(&mut *inner).poll_write(cx, q.pending()))? {
+            0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            n => q.consumed(n),
         }
-        Poll::Ready(Ok(()))
     }
+    Poll::Ready(Ok(()))
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Queued<S> {
@@ -319,13 +321,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Queued<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        let outbox = this.outbox.clone();
+        let Queued { inner, outbox } = &mut *self;
         let mut q = outbox.lock();
         let mut rest = buf;
         if q.is_empty() {
             while !rest.is_empty() {
-                match Pin::new(&mut this.inner).poll_write(cx, rest) {
+                match Pin::new(&mut *inner).poll_write(cx, rest) {
                     Poll::Ready(Ok(0)) => {
                         return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                     }
@@ -340,13 +341,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Queued<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        let outbox = this.outbox.clone();
-        {
-            let mut q = outbox.lock();
-            ready!(this.drain(&mut q, cx))?;
-        }
-        Pin::new(&mut this.inner).poll_flush(cx)
+        let Queued { inner, outbox } = &mut *self;
+        ready!(drain(inner, &mut outbox.lock(), cx))?;
+        Pin::new(inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -367,7 +364,8 @@ pub struct Join {
 
 /// The handle sessions join the fan-out through.
 pub struct Fanout {
-    joins: mpsc::UnboundedSender<Join>,
+    /// Each join with its membership ticket.
+    joins: mpsc::UnboundedSender<(Join, u64)>,
 }
 
 impl Fanout {
@@ -383,10 +381,13 @@ impl Fanout {
     }
 
     /// Adds a session: from now on it gets every event after `join.after`.
+    /// The membership starts here, not when the fan-out thread gets to it:
+    /// a `leave` in between (a snapshot asked for at once) cancels it.
     pub fn join(&self, join: Join) {
+        let ticket = join.outbox.enter();
         // Sent only if the fan-out is running; if it is not, the engine has
         // stopped and the session ends with it.
-        let _ = self.joins.send(join);
+        let _ = self.joins.send((join, ticket));
     }
 }
 
@@ -446,7 +447,7 @@ impl Batch {
 
 async fn run(
     mut events: broadcast::Receiver<Arc<Published>>,
-    mut joins: mpsc::UnboundedReceiver<Join>,
+    mut joins: mpsc::UnboundedReceiver<(Join, u64)>,
 ) {
     let mut members: Vec<Member> = Vec::new();
     let mut batch = Batch::default();
@@ -455,8 +456,8 @@ async fn run(
         tokio::select! {
             biased;
             join = joins.recv() => {
-                let Some(join) = join else { return };
-                if let Some(m) = admit(join, &mut one) {
+                let Some((join, ticket)) = join else { return };
+                if let Some(m) = admit(join, ticket, &mut one) {
                     members.push(m);
                 }
             }
@@ -495,14 +496,13 @@ async fn run(
 /// Catches a joining session up from its own subscription (which holds
 /// every event since its snapshot) and makes it a member. Events the
 /// fan-out delivers later are skipped up to `after`.
-fn admit(join: Join, frames: &mut Batch) -> Option<Member> {
+fn admit(join: Join, ticket: u64, frames: &mut Batch) -> Option<Member> {
     let Join {
         outbox,
         public,
         mut after,
         mut events,
     } = join;
-    let ticket = outbox.enter();
     loop {
         frames.clear();
         while frames.seqs < MAX_BATCH {
@@ -718,6 +718,27 @@ mod tests {
         let last = *got.last().unwrap();
         assert_eq!(got, (5..=last).collect::<Vec<_>>());
         assert!(last < cut, "{last} delivered of {cut}");
+    }
+
+    #[tokio::test]
+    async fn a_join_overtaken_by_a_leave_writes_nothing() {
+        let (server, mut client) = pair().await;
+        let outbox = Outbox::new(Some(server), 1 << 20);
+        let (bus, _feed) = broadcast::channel(16);
+        let events = bus.subscribe();
+        bus.send(published(1)).unwrap();
+        let join = Join {
+            outbox: outbox.clone(),
+            public: true,
+            after: 0,
+            events,
+        };
+        // As `Fanout::join` does; then the session leaves (to send a
+        // snapshot) before the fan-out thread got to the join.
+        let ticket = outbox.enter();
+        outbox.leave();
+        assert!(admit(join, ticket, &mut Batch::default()).is_none());
+        assert!(read_for(&mut client, 200).await.is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
