@@ -453,8 +453,9 @@ async fn run(
     let mut batch = Batch::default();
     let mut one = Batch::default();
     loop {
+        // Unbiased: a stream of events must not keep joins waiting, nor a
+        // crowd of joins the events.
         tokio::select! {
-            biased;
             join = joins.recv() => {
                 let Some((join, ticket)) = join else { return };
                 if let Some(m) = admit(join, ticket, &mut one) {
