@@ -28,9 +28,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use crate::engine::Published;
 
-/// Messages above this go out as several frames of one message. tungstenite
-/// keeps a client's read buffer as large as the largest frame it reads, and
-/// small frames let a slow link interleave pings.
+/// Messages above this (snapshots, history pages, a large import) go out as
+/// several frames of one message, as they did before the fan-out: no frame
+/// is larger than 8 KiB (docs/protocol.md).
 pub const FRAME_BYTES: usize = 8 * 1024;
 
 /// Appends `text` to `out` as one WebSocket text message (server to client,
