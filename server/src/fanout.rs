@@ -75,10 +75,9 @@ struct Queue {
     /// The plain socket below, written at once by the fan-out when nothing is
     /// queued. `None` under TLS and once the session has ended.
     socket: Option<Arc<TcpStream>>,
-    /// Which membership of the fan-out is current; older ones are ignored.
+    /// The current membership of the fan-out: a join takes the next one, and
+    /// leaving moves it on, so older memberships no longer match.
     ticket: u64,
-    /// In the fan-out (the session is logged in and caught up).
-    member: bool,
     /// More than `limit` bytes were queued: the session must reconnect.
     behind: bool,
 }
@@ -123,7 +122,6 @@ impl Outbox {
                 written: 0,
                 socket,
                 ticket: 0,
-                member: false,
                 behind: false,
             }),
             wanted: AtomicBool::new(false),
@@ -162,23 +160,26 @@ impl Outbox {
     /// Stops the fan-out writing to this session, at once (before a
     /// snapshot replaces the feed, or a close frame ends it).
     pub fn leave(&self) {
-        let mut q = self.lock();
-        q.member = false;
-        q.ticket += 1;
+        self.enter();
     }
 
     /// Starts a membership; the fan-out writes only while it is current.
     fn enter(&self) -> u64 {
         let mut q = self.lock();
-        q.member = true;
         q.ticket += 1;
         q.ticket
+    }
+
+    /// The session missed events the fan-out can no longer give it.
+    fn fall_behind(&self) {
+        self.lock().behind = true;
+        self.signal();
     }
 
     /// Writes (or queues) whole frames from the fan-out thread.
     fn push(&self, ticket: u64, frames: &[u8]) -> Pushed {
         let mut q = self.lock();
-        if !q.member || q.ticket != ticket || q.behind {
+        if q.ticket != ticket || q.behind {
             return Pushed::Dropped;
         }
         let mut rest = frames;
@@ -198,11 +199,9 @@ impl Outbox {
                 return Pushed::Kept;
             }
         }
-        if q.bytes.len() - q.written + rest.len() > self.limit {
-            q.behind = true;
-            q.member = false;
+        if q.pending().len() + rest.len() > self.limit {
             drop(q);
-            self.signal();
+            self.fall_behind();
             return Pushed::Dropped;
         }
         q.bytes.extend_from_slice(rest);
@@ -284,9 +283,8 @@ impl<S> Queued<S> {
 impl<S> Drop for Queued<S> {
     fn drop(&mut self) {
         // The fan-out must not hold the socket open after the session.
-        let mut q = self.outbox.lock();
-        q.member = false;
-        q.socket = None;
+        self.outbox.leave();
+        self.outbox.lock().socket = None;
     }
 }
 
@@ -430,6 +428,11 @@ impl Batch {
         self.seqs += 1;
     }
 
+    /// The seq of the batch's last event.
+    fn last(&self) -> u64 {
+        self.first + self.seqs as u64 - 1
+    }
+
     /// The frames of the events after `after`, for one audience.
     fn after(&self, after: u64, public: bool) -> &[u8] {
         let skip = after.saturating_add(1).saturating_sub(self.first) as usize;
@@ -483,7 +486,7 @@ async fn run(
                         Err(_) => break,
                     }
                 }
-                let last = batch.first + batch.seqs as u64 - 1;
+                let last = batch.last();
                 members.retain_mut(|m| {
                     let frames = batch.after(m.after, m.public);
                     m.after = m.after.max(last);
@@ -521,7 +524,7 @@ fn admit(join: Join, ticket: u64, frames: &mut Batch) -> Option<Member> {
             break;
         }
         let bytes = frames.after(after, public);
-        after = frames.first + frames.seqs as u64 - 1;
+        after = frames.last();
         if let Pushed::Dropped = outbox.push(ticket, bytes) {
             return None;
         }
@@ -532,17 +535,6 @@ fn admit(join: Join, ticket: u64, frames: &mut Batch) -> Option<Member> {
         public,
         after,
     })
-}
-
-impl Outbox {
-    /// The session missed events the fan-out can no longer give it.
-    fn fall_behind(&self) {
-        let mut q = self.lock();
-        q.behind = true;
-        q.member = false;
-        drop(q);
-        self.signal();
-    }
 }
 
 #[cfg(test)]
