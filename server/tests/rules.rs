@@ -44,13 +44,18 @@ impl Room {
     fn lot(player: u32) -> Room {
         let mut room = Room::new();
         room.ok(&presenter(), Command::Start { seed: Some(7) });
-        room.ok(
+        room.nominate(player);
+        room
+    }
+
+    /// The presenter puts `player` on the block.
+    fn nominate(&mut self, player: u32) -> Event {
+        self.ok(
             &presenter(),
             Command::Nominate {
                 player: PlayerId(player),
             },
-        );
-        room
+        )
     }
 
     fn run(&mut self, actor: &Actor, cmd: Command) -> Result<Event, auction_proto::Rejection> {
@@ -252,19 +257,9 @@ fn nominate_checks_the_player() {
     );
     assert!(msg.contains("sold to MI"), "{msg}");
     // An unsold player may be brought back by hand.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(2),
-        },
-    );
+    room.nominate(2);
     room.ok(&presenter(), Command::Unsold);
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(2),
-        },
-    );
+    room.nominate(2);
 }
 
 #[test]
@@ -385,12 +380,7 @@ fn a_full_squad_cannot_bid() {
     room.sell(5, "MI", 30);
     room.sell(6, "MI", 20);
     room.sell(7, "MI", 20);
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(8),
-        },
-    );
+    room.nominate(8);
     let msg = room.refuses(&team("MI"), bid_cmd("MI", 75), RejectCode::SquadFull);
     assert!(msg.contains('3'), "{msg}");
 }
@@ -400,12 +390,7 @@ fn overseas_players_are_capped() {
     let mut room = Room::new();
     room.ok(&presenter(), Command::Start { seed: Some(1) });
     room.sell(2, "MI", 150); // overseas
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(4),
-        },
-    ); // overseas
+    room.nominate(4); // overseas
     room.refuses(&team("MI"), bid_cmd("MI", 50), RejectCode::OverseasFull);
     room.bid("CSK", 50).unwrap();
 }
@@ -486,12 +471,7 @@ fn undo_sale_refunds_and_puts_the_player_back_on_the_block() {
     let mut room = Room::new();
     room.ok(&presenter(), Command::Start { seed: Some(1) });
     room.refuses(&presenter(), Command::UndoSale, RejectCode::NothingToUndo);
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(3),
-        },
-    );
+    room.nominate(3);
     room.bid("MI", 100).unwrap();
     room.bid("CSK", 110).unwrap();
     let before = room.state.clone();
@@ -504,12 +484,7 @@ fn undo_sale_refunds_and_puts_the_player_back_on_the_block() {
     assert_eq!(room.state.team(&t("CSK")).unwrap().purse, Money(1000));
     assert_eq!(room.state.team(&t("MI")).unwrap().purse, Money(880));
     // Not while another lot is on the block.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(5),
-        },
-    );
+    room.nominate(5);
     room.refuses(&presenter(), Command::UndoSale, RejectCode::LotInProgress);
 }
 
@@ -630,12 +605,7 @@ fn players_can_be_added_edited_and_withdrawn_but_not_on_the_block_or_sold() {
 
     room.ok(&presenter(), Command::Start { seed: Some(1) });
     assert!(room.state.queue.contains(&id));
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(1),
-        },
-    );
+    room.nominate(1);
     let on_block = room.state.player(PlayerId(1)).unwrap().player.clone();
     room.refuses(
         &admin(),
@@ -685,12 +655,7 @@ fn reset_auction_goes_back_to_the_start_keeping_the_pool() {
             reason: "bonus".into(),
         },
     );
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(2),
-        },
-    );
+    room.nominate(2);
     room.ok(&admin(), Command::ResetAuction);
     assert_eq!(room.state, fresh);
 }
@@ -858,12 +823,7 @@ fn the_automatic_clock_calls_the_stages_and_the_hammer() {
         }
     );
     // Without a bid the clock ends the lot unsold.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(7),
-        },
-    );
+    room.nominate(7);
     for _ in 0..3 {
         room.now += 30_000;
         room.ok(&system(), Command::Tick);
@@ -1039,12 +999,7 @@ fn final_raise(code: &str, lakh: u64) -> Command {
 fn right_to_match_the_holder_matches_the_final_raise_and_keeps_the_player() {
     use auction_proto::RtmAction::*;
     let mut room = rtm_room();
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(1),
-        },
-    );
+    room.nominate(1);
     room.bid("MI", 200).unwrap();
     match room.ok(&presenter(), Command::Sold) {
         Event::RtmOffered {
@@ -1115,12 +1070,7 @@ fn right_to_match_the_holder_matches_the_final_raise_and_keeps_the_player() {
     room.ok(&team("MI"), final_raise("MI", 200));
     room.ok(&team("CSK"), rtm("CSK", MatchPrice));
     // The card is spent: Charlie, also CSK's, goes straight to the winner.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(3),
-        },
-    );
+    room.nominate(3);
     room.bid("MI", 100).unwrap();
     assert!(matches!(
         room.ok(&presenter(), Command::Sold),
@@ -1133,12 +1083,7 @@ fn right_to_match_declined_leaves_the_player_with_the_winner() {
     use auction_proto::RtmAction::*;
     let mut room = rtm_room();
     // Declined when offered: sold to the winner at the hammer price.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(1),
-        },
-    );
+    room.nominate(1);
     room.bid("MI", 200).unwrap();
     room.ok(&presenter(), Command::Sold);
     match room.ok(&team("CSK"), rtm("CSK", Decline)) {
@@ -1151,12 +1096,7 @@ fn right_to_match_declined_leaves_the_player_with_the_winner() {
     }
     assert_eq!(room.state.team(&TeamCode::new("CSK")).unwrap().rtm_left, 1);
     // Used, then not matched: the winner keeps the player at its final price.
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(3),
-        },
-    );
+    room.nominate(3);
     room.bid("RCB", 100).unwrap();
     room.ok(&presenter(), Command::Sold);
     room.ok(&team("CSK"), rtm("CSK", UseCard));
@@ -1171,12 +1111,7 @@ fn right_to_match_declined_leaves_the_player_with_the_winner() {
     }
     // No offer when the previous team wins it itself.
     let mut room = rtm_room();
-    room.ok(
-        &presenter(),
-        Command::Nominate {
-            player: PlayerId(1),
-        },
-    );
+    room.nominate(1);
     room.bid("CSK", 200).unwrap();
     assert!(matches!(
         room.ok(&presenter(), Command::Sold),
