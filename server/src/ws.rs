@@ -528,7 +528,9 @@ async fn handle<S: Io>(
         }
         ClientMsg::Logout => {
             if let Some(s) = sess.take() {
-                app.auth.logout(&s.session.token);
+                // The revocation is flushed to disk: not on a runtime worker.
+                let (auth, token) = (app.auth.clone(), s.session.token.clone());
+                let _ = tokio::task::spawn_blocking(move || auth.logout(&token)).await;
                 tracing::info!(%peer, user = %s.session.user, "logged out");
             }
             sink.send(Message::Close(Some(CloseFrame {
