@@ -22,7 +22,7 @@ async fn ssh_password(addr: &str, user: &str, password: &str) -> bool {
 async fn no_secret_is_ever_logged() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
-    let mut server = ServerProc::start_logging(&dir.path().join("data"), &[], &log);
+    let mut server = ServerProc::start_logging(&dir.path().join("data"), &[], &log, "trace");
     let mut secrets: Vec<String> = ACCOUNTS.iter().map(|u| password(u)).collect();
 
     // Logins that work and logins that do not, over WebSocket and SSH.
@@ -97,4 +97,24 @@ async fn no_secret_is_ever_logged() {
             secret.len()
         );
     }
+}
+
+#[tokio::test]
+async fn the_default_level_logs_no_protocol_chatter() {
+    // Keeping tungstenite's traces out once raised it to debug at every
+    // level: a line per close frame, at 10,000 screens a flood.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut server = ServerProc::start_logging(&dir.path().join("data"), &[], &log, "info");
+    let viewer = Client::login(&server.url, "viewer").await;
+    drop(viewer);
+    let mut ws = connect(&server.url).await;
+    send(&mut ws, &login_msg("presenter")).await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+    futures_util::SinkExt::close(&mut ws).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.terminate();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("logged in"), "{text}");
+    assert!(!text.contains("DEBUG") && !text.contains("TRACE"), "{text}");
 }

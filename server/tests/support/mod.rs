@@ -56,11 +56,12 @@ impl ServerProc {
     }
 
     /// Logs everything (`trace`) into `log`.
-    pub fn start_logging(data: &Path, extra: &[&str], log: &Path) -> ServerProc {
-        Self::spawn(data, extra, Some(log))
+    /// Logs to `log` at `level` (an `AUCTION_LOG` value).
+    pub fn start_logging(data: &Path, extra: &[&str], log: &Path, level: &str) -> ServerProc {
+        Self::spawn(data, extra, Some((log, level)))
     }
 
-    fn spawn(data: &Path, extra: &[&str], log: Option<&Path>) -> ServerProc {
+    fn spawn(data: &Path, extra: &[&str], log: Option<(&Path, &str)>) -> ServerProc {
         let mut cmd = Process::new(env!("CARGO_BIN_EXE_auction-server"));
         cmd.args([
             "--data",
@@ -77,8 +78,8 @@ impl ServerProc {
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-        if let Some(log) = log {
-            cmd.env("AUCTION_LOG", "trace")
+        if let Some((log, level)) = log {
+            cmd.env("AUCTION_LOG", level)
                 .stderr(std::fs::File::create(log).unwrap());
         }
         for user in ACCOUNTS {
