@@ -168,120 +168,132 @@ impl Export {
     /// naming it, each with its own header: squads, teams, unsold, by_role,
     /// most_expensive.
     pub fn to_csv(&self) -> String {
-        let writer = || {
-            csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(Vec::new())
-        };
-        let mut out = String::new();
-        let mut w = writer();
-        // An empty row ends a table: a blank line, and a new writer (each
-        // table has its own width; an empty record would be written `""`).
-        let mut row = |fields: &[&str]| {
-            if fields.is_empty() {
-                let done = std::mem::replace(&mut w, writer());
-                let bytes = done.into_inner().expect("writing to memory");
-                out.push_str(std::str::from_utf8(&bytes).expect("CSV of UTF-8"));
-                out.push('\n');
-            } else {
-                w.write_record(fields).expect("writing to memory");
-            }
-        };
         let money = |lakh: u64| Money(lakh).to_string();
-        row(&["# squads"]);
-        row(&[
-            "team",
-            "player_id",
-            "player",
-            "role",
-            "overseas",
-            "price_lakh",
-            "price",
-        ]);
-        for t in &self.teams {
-            for b in &t.squad {
-                row(&[
-                    &t.code,
-                    &b.id.0.to_string(),
-                    &b.name,
-                    b.role.label(),
-                    yes_no(b.overseas),
-                    &b.price_lakh.to_string(),
-                    &b.price,
-                ]);
-            }
-        }
-        row(&[]);
-        row(&["# teams"]);
-        row(&[
-            "team",
-            "name",
-            "players",
-            "overseas",
-            "spent_lakh",
-            "spent",
-            "purse_left_lakh",
-            "purse_left",
-        ]);
-        for t in &self.teams {
-            row(&[
-                &t.code,
-                &t.name,
-                &t.players.to_string(),
-                &t.overseas.to_string(),
-                &t.spent_lakh.to_string(),
-                &money(t.spent_lakh),
-                &t.purse_left_lakh.to_string(),
-                &money(t.purse_left_lakh),
-            ]);
-        }
-        row(&[]);
-        row(&["# unsold"]);
-        row(&[
-            "player_id",
-            "player",
-            "role",
-            "overseas",
-            "base_lakh",
-            "status",
-        ]);
-        for u in &self.unsold {
-            row(&[
-                &u.id.0.to_string(),
-                &u.name,
-                u.role.label(),
-                yes_no(u.overseas),
-                &u.base_lakh.to_string(),
-                u.status,
-            ]);
-        }
-        row(&[]);
-        row(&["# by_role"]);
-        row(&["role", "players", "spent_lakh", "spent"]);
-        for r in &self.summary.by_role {
-            row(&[
-                r.role.label(),
-                &r.players.to_string(),
-                &r.spent_lakh.to_string(),
-                &money(r.spent_lakh),
-            ]);
-        }
-        row(&[]);
-        row(&["# most_expensive"]);
-        row(&["rank", "player", "team", "price_lakh", "price"]);
-        for (i, b) in self.summary.most_expensive.iter().enumerate() {
-            row(&[
-                &(i + 1).to_string(),
-                &b.name,
-                &b.team,
-                &b.price_lakh.to_string(),
-                &b.price,
-            ]);
-        }
-        row(&[]);
-        out.pop(); // no blank line after the last table
-        out
+        let squads = self.teams.iter().flat_map(|t| {
+            t.squad.iter().map(|b| {
+                vec![
+                    t.code.clone(),
+                    b.id.0.to_string(),
+                    b.name.clone(),
+                    b.role.label().to_string(),
+                    yes_no(b.overseas).to_string(),
+                    b.price_lakh.to_string(),
+                    b.price.clone(),
+                ]
+            })
+        });
+        let teams = self.teams.iter().map(|t| {
+            vec![
+                t.code.clone(),
+                t.name.clone(),
+                t.players.to_string(),
+                t.overseas.to_string(),
+                t.spent_lakh.to_string(),
+                money(t.spent_lakh),
+                t.purse_left_lakh.to_string(),
+                money(t.purse_left_lakh),
+            ]
+        });
+        let unsold = self.unsold.iter().map(|u| {
+            vec![
+                u.id.0.to_string(),
+                u.name.clone(),
+                u.role.label().to_string(),
+                yes_no(u.overseas).to_string(),
+                u.base_lakh.to_string(),
+                u.status.to_string(),
+            ]
+        });
+        let by_role = self.summary.by_role.iter().map(|r| {
+            vec![
+                r.role.label().to_string(),
+                r.players.to_string(),
+                r.spent_lakh.to_string(),
+                money(r.spent_lakh),
+            ]
+        });
+        let top = self
+            .summary
+            .most_expensive
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                vec![
+                    (i + 1).to_string(),
+                    b.name.clone(),
+                    b.team.clone(),
+                    b.price_lakh.to_string(),
+                    b.price.clone(),
+                ]
+            });
+        [
+            table(
+                "squads",
+                &[
+                    "team",
+                    "player_id",
+                    "player",
+                    "role",
+                    "overseas",
+                    "price_lakh",
+                    "price",
+                ],
+                squads,
+            ),
+            table(
+                "teams",
+                &[
+                    "team",
+                    "name",
+                    "players",
+                    "overseas",
+                    "spent_lakh",
+                    "spent",
+                    "purse_left_lakh",
+                    "purse_left",
+                ],
+                teams,
+            ),
+            table(
+                "unsold",
+                &[
+                    "player_id",
+                    "player",
+                    "role",
+                    "overseas",
+                    "base_lakh",
+                    "status",
+                ],
+                unsold,
+            ),
+            table(
+                "by_role",
+                &["role", "players", "spent_lakh", "spent"],
+                by_role,
+            ),
+            table(
+                "most_expensive",
+                &["rank", "player", "team", "price_lakh", "price"],
+                top,
+            ),
+        ]
+        .join("\n")
     }
+}
+
+/// One table of the CSV: a row naming it, its header, its rows. Each table
+/// has its own writer, as each has its own width.
+fn table(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    w.write_record([format!("# {name}")])
+        .expect("writing to memory");
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8")
 }
 
 fn yes_no(b: bool) -> &'static str {
