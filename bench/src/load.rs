@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use auction_proto::msg::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
+
 use crate::proc::{ServerProcess, password};
 use crate::readers::{self, Fixed, READER_THREADS, Source, Tally, Viewer};
 
@@ -74,9 +76,36 @@ async fn stalled_viewer(url: &str) -> anyhow::Result<Ws> {
     let stream = socket.connect(address(url)?).await?;
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
     let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
-    let msg = serde_json::json!({"type": "login", "v": 1, "user": "viewer", "password": ""});
-    ws.send(Message::Text(msg.to_string().into())).await?;
+    ws.send(login_msg("viewer")).await?;
     Ok(ws)
+}
+
+/// The login message for one of the league's accounts.
+fn login_msg(user: &str) -> Message {
+    let msg = ClientMsg::Login {
+        v: PROTOCOL_VERSION,
+        user: user.into(),
+        password: if user == "viewer" {
+            String::new()
+        } else {
+            password(user)
+        },
+    };
+    Message::Text(
+        serde_json::to_string(&msg)
+            .expect("a message serializes")
+            .into(),
+    )
+}
+
+/// What an answer to a login says: the welcome's seq, a refusal, or
+/// `None` for any other message.
+fn welcome_seq(user: &str, text: &str) -> anyhow::Result<Option<u64>> {
+    match serde_json::from_str::<ServerMsg>(text)? {
+        ServerMsg::Welcome { snapshot, .. } => Ok(Some(snapshot.map_or(0, |s| s.seq))),
+        ServerMsg::Error { message, .. } => bail!("login as {user}: {message}"),
+        _ => Ok(None),
+    }
 }
 
 async fn login(url: &str, user: &str) -> anyhow::Result<(Ws, u64)> {
@@ -88,25 +117,12 @@ async fn login(url: &str, user: &str) -> anyhow::Result<(Ws, u64)> {
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .with_context(|| format!("connect {url}"))?;
-    let pw = if user == "viewer" {
-        String::new()
-    } else {
-        password(user)
-    };
-    let msg = serde_json::json!({"type": "login", "v": 1, "user": user, "password": pw});
-    ws.send(Message::Text(msg.to_string().into())).await?;
+    ws.send(login_msg(user)).await?;
     loop {
-        match ws.next().await.context("closed during login")?? {
-            Message::Text(t) => {
-                let v: serde_json::Value = serde_json::from_str(&t)?;
-                if v["type"] == "welcome" {
-                    return Ok((ws, v["snapshot"]["seq"].as_u64().unwrap_or(0)));
-                }
-                if v["type"] == "error" {
-                    bail!("login as {user}: {t}");
-                }
-            }
-            _ => continue,
+        if let Message::Text(t) = ws.next().await.context("closed during login")??
+            && let Some(seq) = welcome_seq(user, &t)?
+        {
+            return Ok((ws, seq));
         }
     }
 }
@@ -134,18 +150,13 @@ fn viewer(url: &str, addr: SocketAddr) -> anyhow::Result<(Viewer, u64)> {
     let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
     let (mut ws, _) = tungstenite::client::client_with_config(url, stream, Some(config))
         .map_err(|e| anyhow::anyhow!("WebSocket handshake: {e}"))?;
-    let msg = serde_json::json!({"type": "login", "v": 1, "user": "viewer", "password": ""});
-    ws.send(Message::Text(msg.to_string().into()))?;
+    ws.send(login_msg("viewer"))?;
     loop {
-        if let Message::Text(t) = ws.read()? {
-            let v: serde_json::Value = serde_json::from_str(&t)?;
-            if v["type"] == "welcome" {
-                ws.get_ref().set_nonblocking(true)?;
-                return Ok((Viewer(ws), v["snapshot"]["seq"].as_u64().unwrap_or(0)));
-            }
-            if v["type"] == "error" {
-                bail!("login as viewer: {t}");
-            }
+        if let Message::Text(t) = ws.read()?
+            && let Some(seq) = welcome_seq("viewer", &t)?
+        {
+            ws.get_ref().set_nonblocking(true)?;
+            return Ok((Viewer(ws), seq));
         }
     }
 }
