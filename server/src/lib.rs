@@ -14,6 +14,7 @@ pub mod league;
 pub mod record;
 pub mod run;
 pub mod server;
+pub mod session;
 pub mod ssh;
 pub mod store;
 pub mod warroom;

@@ -241,7 +241,7 @@ fn main() -> anyhow::Result<()> {
             let fallback = load_league(cli.league.as_ref())?.league;
             let store = offline::open(&cli.data)?;
             let (state, seq) = auction_server::record::replay(&store, &fallback, None)?;
-            let export = auction_tui::export::build(&state, seq);
+            let export = auction_screens::export::build(&state, seq);
             let text = match format {
                 Format::Csv => export.to_csv(),
                 Format::Json => export.to_json(),

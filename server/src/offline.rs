@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use auction_proto::State;
+use auction_screens::describe;
 use auction_server::record;
 use auction_server::store::Store;
-use auction_tui::describe;
 
 /// Opens an existing data directory (never creates one).
 pub fn open(data: &Path) -> anyhow::Result<Store> {

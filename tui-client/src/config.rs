@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::keymap::{DEFAULT_CONFIG, Keymap};
+use auction_screens::keymap::{DEFAULT_CONFIG, Keymap};
 
 /// `~/.config/auction-tui` (or the platform's config directory).
 pub fn dir() -> Option<PathBuf> {

@@ -6,11 +6,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use auction_proto::msg::{ClientMsg, ServerMsg};
-use auction_proto::{Command, Money, PlayerId, State, TeamCode};
+use auction_proto::{Command, Money, State, TeamCode};
 use clap::{Args, Subcommand};
 
-use crate::describe;
 use crate::net::{Conn, DEFAULT_SERVER, NetError};
+use auction_screens::describe;
+use auction_screens::lookup::find_player;
 
 #[derive(Args, Debug, Clone)]
 pub struct CtlArgs {
@@ -169,41 +170,6 @@ impl Outcome {
     }
 }
 
-/// Resolves `player` against the pool: an id, or a unique part of a name.
-pub fn find_player(state: &State, query: &str) -> Result<PlayerId, String> {
-    let q = query.trim().trim_start_matches('#');
-    if let Ok(n) = q.parse::<u32>() {
-        return state
-            .player(PlayerId(n))
-            .map(|p| p.player.id)
-            .ok_or_else(|| format!("there is no player #{n}"));
-    }
-    let lower = q.to_lowercase();
-    if let Some(p) = state
-        .players
-        .iter()
-        .find(|p| p.player.name.to_lowercase() == lower)
-    {
-        return Ok(p.player.id);
-    }
-    let matches: Vec<_> = state
-        .players
-        .iter()
-        .filter(|p| p.player.name.to_lowercase().contains(&lower))
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one.player.id),
-        [] => Err(format!("no player matches `{query}`")),
-        many => Err(format!(
-            "`{query}` matches {}: be more precise",
-            many.iter()
-                .map(|p| p.player.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-}
-
 fn print_json(raw: &str) {
     // The session token is a secret: never echo it.
     let shown = match serde_json::from_str::<serde_json::Value>(raw) {
@@ -249,7 +215,10 @@ async fn shortlist(
 ) -> Outcome {
     let edited = match what {
         ShortlistCmd::Show => {
-            print!("{}", crate::warroom::describe(&current, state));
+            print!(
+                "{}",
+                auction_screens::shortlist_edit::describe(&current, state)
+            );
             conn.close().await;
             return Outcome::Accepted;
         }
@@ -258,7 +227,7 @@ async fn shortlist(
             target,
             note,
         } => find_player(state, player).map(|player| {
-            crate::warroom::with(
+            auction_screens::shortlist_edit::with(
                 &current,
                 auction_proto::msg::ShortlistEntry {
                     player,
@@ -267,9 +236,8 @@ async fn shortlist(
                 },
             )
         }),
-        ShortlistCmd::Remove { player } => {
-            find_player(state, player).and_then(|id| crate::warroom::without(&current, id))
-        }
+        ShortlistCmd::Remove { player } => find_player(state, player)
+            .and_then(|id| auction_screens::shortlist_edit::without(&current, id)),
     };
     let entries = match edited {
         Ok(e) => e,
@@ -284,7 +252,10 @@ async fn shortlist(
     }
     let outcome = match next_shortlist(&mut conn).await {
         Ok(list) => {
-            print!("{}", crate::warroom::describe(&list, state));
+            print!(
+                "{}",
+                auction_screens::shortlist_edit::describe(&list, state)
+            );
             Outcome::Accepted
         }
         Err(o) => o,
@@ -374,7 +345,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         }
         CtlCommand::Export { format, out } => {
             conn.close().await;
-            let export = crate::export::build(&state, snapshot.seq);
+            let export = auction_screens::export::build(&state, snapshot.seq);
             let text = match format {
                 ExportFormat::Csv => export.to_csv(),
                 ExportFormat::Json => export.to_json(),
@@ -441,16 +412,16 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
                 }
             }
         }
-        CtlCommand::ImportPlayers { file } => match std::fs::read_to_string(file) {
-            Ok(csv) => Command::ImportPlayers {
-                csv,
-                file: file.display().to_string(),
-            },
-            Err(e) => {
-                conn.close().await;
-                return fail(format!("cannot read {}: {e}", file.display()));
+        CtlCommand::ImportPlayers { file } => {
+            let file = file.display().to_string();
+            match crate::host::read_capped(&file).await {
+                Ok(csv) => Command::ImportPlayers { csv, file },
+                Err(e) => {
+                    conn.close().await;
+                    return fail(e);
+                }
             }
-        },
+        }
     };
     let id = format!("ctl-{:016x}", rand::random::<u64>());
     if let Err(e) = conn
@@ -538,9 +509,9 @@ async fn history(mut conn: Conn, state: &State, mut since: u64, json: bool) -> O
 /// backoff and resumed from the last event printed, so nothing is printed
 /// twice or skipped; only a refused login ends it (exit 2).
 async fn watch(login: crate::session::Login, json: bool) -> Outcome {
-    use crate::app::NetEvent;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _out = crate::session::spawn(login, tx);
+    use auction_screens::link::NetEvent;
+    let mut link = crate::session::spawn(login);
+    let rx = &mut link.events;
     let mut state: Option<State> = None;
     let mut seq = 0;
     while let Some(ev) = rx.recv().await {

@@ -1,15 +1,9 @@
-//! The auction's terminal client: the screens of every role (generic over the
-//! ratatui backend, so the server can serve them over SSH), the network
-//! session, and the headless `ctl` mode.
+//! The auction's terminal client: the local terminal host for the screens
+//! (which live in `auction-screens`), the WebSocket session, the headless
+//! `ctl` mode and the client's config files.
 
-pub mod app;
 pub mod config;
 pub mod ctl;
-pub mod describe;
-pub mod export;
-pub mod keymap;
+pub mod host;
 pub mod net;
-pub mod run;
 pub mod session;
-pub mod ui;
-pub mod warroom;

@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use auction_tui::app::App;
+use auction_screens::app::App;
+use auction_screens::event_loop::{self, Host, LoginRequest};
+use auction_screens::link::Input;
 use auction_tui::ctl::{self, CtlArgs, CtlCommand};
-use auction_tui::run::{Connector, Input, Link};
-use auction_tui::session::{self, Login};
+use auction_tui::host::LocalHost;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -117,33 +118,25 @@ fn interactive(
     let user = user.or(last.user).unwrap_or_default();
     let password = std::env::var("AUCTION_PASSWORD").ok();
     runtime.block_on(async move {
-        let mut app = App::with_login(settings.keymap, auction_tui::run::now_ms(), &server, &user);
+        let mut host = LocalHost::new(ca);
+        let mut app = App::with_login(settings.keymap, host.now_ms(), &server, &user);
+        app.set_request_prefix(rand::random());
         app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        // The login form does not ask for a CA file: the flag applies to
-        // every login made from it.
-        let connect_ca = ca.clone();
-        let connect: Connector = Box::new(move |mut login: Login| {
-            login.ca = connect_ca.clone();
-            let (tx, rx) = mpsc::unbounded_channel();
-            let out = session::spawn(login, tx);
-            Link { out, events: rx }
-        });
         // Log in at once for the big screen, or when the password is given.
         let login = match (&password, view) {
-            (_, true) => Some(Login {
+            (_, true) => Some(LoginRequest {
                 server: server.clone(),
                 user: "viewer".into(),
                 password: password.clone().unwrap_or_default(),
-                ca: ca.clone(),
             }),
-            (Some(pw), false) if !user.is_empty() => Some(Login {
+            (Some(pw), false) if !user.is_empty() => Some(LoginRequest {
                 server: server.clone(),
                 user: user.clone(),
                 password: pw.clone(),
-                ca: ca.clone(),
             }),
             _ => None,
         };
+        let link = login.clone().map(|l| host.connect(l));
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             let mut events = crossterm::event::EventStream::new();
@@ -160,10 +153,12 @@ fn interactive(
             }
         });
         let mut terminal = ratatui::init();
-        let result = auction_tui::run::run(&mut terminal, &mut app, rx, login, connect).await;
+        let result = event_loop::run(&mut terminal, &mut app, rx, &mut host, link).await;
         ratatui::restore();
         match result {
-            Ok(succeeded) => {
+            Ok(ended) => {
+                // A login given on the command line counts once it got in.
+                let succeeded = ended.logged_in.or(login.filter(|_| app.access.is_some()));
                 if let Some(l) = succeeded.filter(|_| !view) {
                     auction_tui::config::remember(&l.server, &l.user);
                 }

@@ -5,20 +5,12 @@
 
 use std::time::Duration;
 
-use auction_proto::Command;
 use auction_proto::msg::{ClientMsg, ErrorCode, ServerMsg};
 use tokio::sync::mpsc;
 
-use crate::app::NetEvent;
-use crate::net::{Conn, NetError, Welcome};
+use auction_screens::link::{Link, LinkEnds, NetEvent, Outgoing};
 
-/// What the app sends to the server.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    Command { id: String, command: Command },
-    SetPassword { user: String, password: String },
-    SetShortlist(Vec<auction_proto::msg::ShortlistEntry>),
-}
+use crate::net::{Conn, NetError, Welcome};
 
 #[derive(Clone)]
 pub struct Login {
@@ -64,24 +56,18 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Starts the session task; returns the sender for outgoing messages. The
-/// task ends when that sender is dropped, or when the first login fails.
-pub fn spawn(
-    login: Login,
-    events: mpsc::UnboundedSender<NetEvent>,
-) -> mpsc::UnboundedSender<Outgoing> {
-    spawn_with(login, Timing::default(), events)
+/// Starts the session task; returns the screens' end of its link. The
+/// task ends when the link's sender is dropped, or when the first login
+/// fails.
+pub fn spawn(login: Login) -> Link {
+    spawn_with(login, Timing::default())
 }
 
 /// [`spawn`] with its own timing.
-pub fn spawn_with(
-    login: Login,
-    timing: Timing,
-    events: mpsc::UnboundedSender<NetEvent>,
-) -> mpsc::UnboundedSender<Outgoing> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(login, timing, events, rx));
-    tx
+pub fn spawn_with(login: Login, timing: Timing) -> Link {
+    let (link, ends) = Link::pair();
+    tokio::spawn(run(login, timing, ends));
+    link
 }
 
 enum End {
@@ -107,25 +93,24 @@ struct Resume {
     seq: u64,
 }
 
-async fn run(
-    login: Login,
-    timing: Timing,
-    events: mpsc::UnboundedSender<NetEvent>,
-    mut out: mpsc::UnboundedReceiver<Outgoing>,
-) {
+async fn run(login: Login, timing: Timing, ends: LinkEnds) {
+    let LinkEnds {
+        requests: mut out,
+        events,
+    } = ends;
     let mut resume: Option<Resume> = None;
     let mut backoff = timing.first_backoff;
     loop {
-        let _ = events.send(NetEvent::Connecting);
+        let _ = events.send(NetEvent::Connecting).await;
         match connection(&login, &timing, &mut resume, &events, &mut out).await {
             End::AppGone => return,
             End::LoginFailed(message) => {
-                let _ = events.send(NetEvent::LoginFailed(message));
+                let _ = events.send(NetEvent::LoginFailed(message)).await;
                 return;
             }
             End::Dropped { reason, was_up } => {
                 if resume.is_none() {
-                    let _ = events.send(NetEvent::LoginFailed(reason));
+                    let _ = events.send(NetEvent::LoginFailed(reason)).await;
                     return;
                 }
                 if was_up {
@@ -133,10 +118,12 @@ async fn run(
                 }
                 let jitter = rand::random_range(0..=backoff.as_millis() as u64 / 4);
                 let pause = backoff + Duration::from_millis(jitter);
-                let _ = events.send(NetEvent::Disconnected {
-                    reason,
-                    retry_in_ms: pause.as_millis() as u64,
-                });
+                let _ = events
+                    .send(NetEvent::Disconnected {
+                        reason,
+                        retry_in_ms: pause.as_millis() as u64,
+                    })
+                    .await;
                 // While waiting, refuse what the app sends rather than send it late.
                 let wait = tokio::time::sleep(pause);
                 tokio::pin!(wait);
@@ -150,13 +137,13 @@ async fn run(
                                     id,
                                     code: auction_proto::RejectCode::Unavailable,
                                     message: "not connected: nothing was sent".into(),
-                                });
+                                }).await;
                             }
-                            Some(Outgoing::SetPassword { .. } | Outgoing::SetShortlist(_)) => {
+                            Some(Outgoing::SetPassword { .. } | Outgoing::SetShortlist(_) | Outgoing::History { .. }) => {
                                 let _ = events.send(NetEvent::Error {
                                     code: ErrorCode::Unavailable,
                                     message: "not connected: nothing was sent".into(),
-                                });
+                                }).await;
                             }
                         }
                     }
@@ -208,8 +195,8 @@ async fn connection(
     login: &Login,
     timing: &Timing,
     resume: &mut Option<Resume>,
-    events: &mpsc::UnboundedSender<NetEvent>,
-    out: &mut mpsc::UnboundedReceiver<Outgoing>,
+    events: &mpsc::Sender<NetEvent>,
+    out: &mut mpsc::Receiver<Outgoing>,
 ) -> End {
     let (mut conn, welcome) =
         match tokio::time::timeout(timing.connect_timeout, open(login, resume)).await {
@@ -234,11 +221,11 @@ async fn connection(
         seq,
     });
     let shortlist = welcome.shortlist.clone();
-    if events.send(welcome_event(welcome)).is_err() {
+    if events.send(welcome_event(welcome)).await.is_err() {
         return End::AppGone;
     }
     if let Some(entries) = shortlist
-        && events.send(NetEvent::Shortlist(entries)).is_err()
+        && events.send(NetEvent::Shortlist(entries)).await.is_err()
     {
         return End::AppGone;
     }
@@ -289,7 +276,7 @@ async fn connection(
                     ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),
                 };
                 *resume = Some(Resume { token: token.clone(), seq });
-                if events.send(ev).is_err() {
+                if events.send(ev).await.is_err() {
                     return End::AppGone;
                 }
             }
@@ -302,6 +289,7 @@ async fn connection(
                     Some(Outgoing::Command { id, command }) => ClientMsg::Command { id, command },
                     Some(Outgoing::SetPassword { user, password }) => ClientMsg::SetPassword { user, password },
                     Some(Outgoing::SetShortlist(entries)) => ClientMsg::SetShortlist { entries },
+                    Some(Outgoing::History { since, limit }) => ClientMsg::History { since, limit: Some(limit) },
                 };
                 if let Err(e) = conn.send(&msg).await {
                     return lost(e.to_string());

@@ -4,8 +4,9 @@ mod common;
 
 use auction_proto::msg::ErrorCode;
 use auction_proto::{Access, Command, Money, RejectCode, TeamCode};
-use auction_tui::app::{App, Effect, Mode, NetEvent};
-use auction_tui::keymap::Keymap;
+use auction_screens::app::{App, Effect, Mode};
+use auction_screens::keymap::Keymap;
+use auction_screens::link::NetEvent;
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -348,19 +349,34 @@ fn the_clock_stops_asking_for_redraws_at_zero() {
     );
 }
 
-#[test]
-fn the_admin_imports_a_csv_file_from_the_players_tab() {
+#[tokio::test]
+async fn the_admin_imports_a_csv_file_from_the_players_tab() {
+    use auction_screens::event_loop::Host;
     let mut app = lot_with_bids().app("admin", Access::Admin);
     app.on_key(code(KeyCode::Tab)); // players
-    let type_in = |app: &mut auction_tui::app::App, text: &str| {
+    let type_in = |app: &mut auction_screens::app::App, text: &str| {
         for c in text.chars() {
             app.on_key(key(c));
         }
         app.on_key(code(KeyCode::Enter))
     };
+    // The screens ask the host for the file; the local terminal's host
+    // reads it on this machine, and its answer goes back to the screens.
+    let mut host = auction_tui::host::LocalHost::new(None);
+    let mut import = async |app: &mut auction_screens::app::App, path: &str| {
+        let effects = type_in(app, path);
+        assert_eq!(
+            effects,
+            [Effect::ReadFile {
+                path: path.to_string()
+            }]
+        );
+        let read = host.read_file(path).await;
+        app.on_file(path.to_string(), read)
+    };
     app.on_key(key('I'));
-    assert!(type_in(&mut app, "/nowhere/late.csv").is_empty());
-    let auction_tui::app::Mode::Prompt(prompt) = &app.mode else {
+    assert!(import(&mut app, "/nowhere/late.csv").await.is_empty());
+    let auction_screens::app::Mode::Prompt(prompt) = &app.mode else {
         panic!("the prompt closed on a bad path")
     };
     let error = prompt.error.clone().unwrap();
@@ -371,10 +387,11 @@ fn the_admin_imports_a_csv_file_from_the_players_tab() {
     std::fs::write(&file, "id,name\n").unwrap();
     app.on_key(key('I'));
     assert_eq!(
-        sent(&type_in(&mut app, file.to_str().unwrap())),
+        sent(&import(&mut app, file.to_str().unwrap()).await),
         [Command::ImportPlayers {
             csv: "id,name\n".into(),
             file: file.display().to_string(),
         }]
     );
+    assert_eq!(app.mode, Mode::Normal);
 }

@@ -4,14 +4,17 @@
 mod common;
 
 use auction_proto::{Access, Command, PlayerId};
-use auction_tui::app::{App, Conn, NetEvent, Tab};
+use auction_screens::app::{App, Conn, Tab};
+use auction_screens::link::NetEvent;
 use common::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn render(app: &App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| auction_tui::ui::draw(f, app)).unwrap();
+    terminal
+        .draw(|f| auction_screens::ui::draw(f, app))
+        .unwrap();
     terminal.backend().to_string()
 }
 
@@ -97,7 +100,7 @@ fn admin_tabs_and_overlays() {
 #[test]
 fn the_login_screen() {
     let mut app = App::with_login(
-        auction_tui::keymap::Keymap::defaults(),
+        auction_screens::keymap::Keymap::defaults(),
         NOW,
         "ws://127.0.0.1:7878/ws",
         "mi",
@@ -118,7 +121,9 @@ fn no_color_draws_the_same_text() {
     let coloured = render(&app, 80, 24);
     app.no_color = true;
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| auction_tui::ui::draw(f, &app)).unwrap();
+    terminal
+        .draw(|f| auction_screens::ui::draw(f, &app))
+        .unwrap();
     let plain = terminal.backend().to_string();
     assert_eq!(coloured, plain);
     let buffer = terminal.backend().buffer();
@@ -177,7 +182,7 @@ fn the_war_room_marks_shortlisted_players_and_warns_past_the_target() {
 #[test]
 fn right_to_match_is_shown_on_every_screen_and_played_from_the_team_keys() {
     use auction_proto::{Money, RtmAction, TeamCode};
-    use auction_tui::app::Effect;
+    use auction_screens::app::Effect;
     let mut league = auction_server::league::bundled().league;
     league.rules.rtm_cards = 1;
     let mut s = Script::with_league(league);

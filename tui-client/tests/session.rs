@@ -7,12 +7,12 @@ mod server;
 
 use std::time::Duration;
 
-use auction_tui::app::NetEvent;
+use auction_screens::link::NetEvent;
 use auction_tui::session::{self, Login};
 use server::{ctl, pw, start_server, start_server_on};
 use tokio::sync::mpsc;
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<NetEvent>) -> NetEvent {
+async fn next(rx: &mut mpsc::Receiver<NetEvent>) -> NetEvent {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("no event within 10 s")
@@ -42,16 +42,13 @@ async fn run_ctl(url: &str, user: &str, args: &[&str]) {
 async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start_server(dir.path());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let _out = session::spawn(
-        Login {
-            server: s.url.clone(),
-            user: "mi".into(),
-            password: pw("mi"),
-            ca: None,
-        },
-        tx,
-    );
+    let link = session::spawn(Login {
+        server: s.url.clone(),
+        user: "mi".into(),
+        password: pw("mi"),
+        ca: None,
+    });
+    let (_out, mut rx) = (link.out, link.events);
     assert!(matches!(next(&mut rx).await, NetEvent::Connecting));
     match next(&mut rx).await {
         NetEvent::Welcome {
@@ -110,16 +107,13 @@ async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
 async fn a_wrong_password_ends_the_session_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let s = start_server(dir.path());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let _out = session::spawn(
-        Login {
-            server: s.url.clone(),
-            user: "mi".into(),
-            password: "nope".into(),
-            ca: None,
-        },
-        tx,
-    );
+    let link = session::spawn(Login {
+        server: s.url.clone(),
+        user: "mi".into(),
+        password: "nope".into(),
+        ca: None,
+    });
+    let (_out, mut rx) = (link.out, link.events);
     loop {
         match next(&mut rx).await {
             NetEvent::LoginFailed(m) => {
@@ -154,8 +148,7 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
         first_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(400),
     };
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let _out = session::spawn_with(
+    let link = session::spawn_with(
         Login {
             server: format!("ws://{}/ws", net.addr),
             user: "mi".into(),
@@ -163,8 +156,8 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
             ca: None,
         },
         timing,
-        tx,
     );
+    let (_out, mut rx) = (link.out, link.events);
     // What the session delivers, collected as it comes.
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     tokio::spawn(async move {

@@ -16,10 +16,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auction_tui::app::App as TuiApp;
-use auction_tui::keymap::Keymap;
-use auction_tui::run::{Connector, Input};
-use auction_tui::session::Login;
+use auction_screens::app::App as Screens;
+use auction_screens::event_loop::{self, Host, LoginRequest};
+use auction_screens::keymap::Keymap;
+use auction_screens::link::{Input, Link};
 use crossterm::{cursor, execute, terminal as term};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -518,7 +518,6 @@ async fn run_session(
             let _ = tx.send(Input::Closed).await;
         })
     };
-    let _online = crate::ws::Online::new(&app, &session);
     let mut out = ChannelWriter::new(out_tx, lost, counters);
     let _ = execute!(
         out,
@@ -532,26 +531,21 @@ async fn run_session(
     let result =
         match Terminal::with_options(backend::RemoteBackend::new(out, shared_size), options) {
             Ok(mut terminal) => {
-                let mut tui = TuiApp::new(Keymap::defaults(), auction_tui::run::now_ms());
-                let (link_app, link_session) = (app.clone(), session.clone());
-                let connector: Connector = Box::new(move |_login: Login| {
-                    link::in_process(link_app.clone(), link_session.clone())
-                });
-                let login = Login {
-                    server: "ssh".into(),
+                let mut host = SshHost {
+                    app: app.clone(),
+                    session: session.clone(),
+                };
+                let mut screens = Screens::new(Keymap::defaults(), host.now_ms());
+                screens.set_request_prefix(rand::random());
+                let link = host.connect(LoginRequest {
+                    server: String::new(),
                     user: session.user.clone(),
                     password: String::new(),
-                    ca: None,
-                };
-                let r = auction_tui::run::run(
-                    &mut terminal,
-                    &mut tui,
-                    input_rx,
-                    Some(login),
-                    connector,
-                )
-                .await
-                .map(|_| ());
+                });
+                let r =
+                    event_loop::run(&mut terminal, &mut screens, input_rx, &mut host, Some(link))
+                        .await
+                        .map(|_| ());
                 // Give the owner's terminal back as it was.
                 let out = terminal.backend_mut();
                 let _ = execute!(out, cursor::Show, term::LeaveAlternateScreen);
@@ -570,4 +564,31 @@ async fn run_session(
     let _ = handle.eof(channel).await;
     let _ = handle.close(channel).await;
     tracing::info!(user = %session.user, "ssh session closed");
+}
+
+/// The screens' host over SSH: its link goes straight to the engine as the
+/// account that logged in, and it opens no file of the server's.
+struct SshHost {
+    app: Arc<App>,
+    session: Session,
+}
+
+impl Host for SshHost {
+    /// The SSH login is the only one: any login (there is no form) links
+    /// to the engine as that account.
+    fn connect(&mut self, _login: LoginRequest) -> Link {
+        link::in_process(self.app.clone(), self.session.clone())
+    }
+
+    async fn read_file(&mut self, path: &str) -> Result<String, String> {
+        tracing::warn!(user = %self.session.user, "an SSH screen asked to read a file; refused");
+        Err(format!(
+            "{path}: over SSH the server opens none of its own files. Import from your \
+             machine: auction-tui ctl --user admin import-players FILE"
+        ))
+    }
+
+    fn now_ms(&self) -> u64 {
+        crate::engine::actor::system_now_ms()
+    }
 }

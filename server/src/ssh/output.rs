@@ -11,7 +11,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use auction_tui::run::Input;
+use auction_screens::link::Input;
 use tokio::sync::mpsc;
 
 /// Chunks waiting for one channel.

@@ -3,9 +3,10 @@
 #![allow(dead_code)]
 
 use auction_proto::{Access, Actor, Command, Entry, Money, PlayerId, Snapshot, State, TeamCode};
+use auction_screens::app::App;
+use auction_screens::keymap::Keymap;
+use auction_screens::link::NetEvent;
 use auction_server::engine::decide;
-use auction_tui::app::{App, NetEvent};
-use auction_tui::keymap::Keymap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub const NOW: u64 = 1_800_000_000_000;

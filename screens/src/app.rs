@@ -3,63 +3,20 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use auction_proto::msg::{ErrorCode, ShortlistEntry};
+use auction_proto::msg::ShortlistEntry;
 use auction_proto::{
-    Access, Command, Entry, Event, Money, Phase, PlayerId, RejectCode, Snapshot, State, TeamCode,
+    Access, Command, Entry, Event, Money, Phase, PlayerId, Snapshot, State, TeamCode,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::describe;
 use crate::keymap::{Action, Keymap, Scope};
+use crate::link::NetEvent;
 
 /// How long the SOLD / UNSOLD banner stays up.
 pub const BANNER_MS: u64 = 5_000;
 /// Events kept for the event log.
 const LOG_LINES: usize = 500;
-
-/// What the network side tells the app.
-#[derive(Debug, Clone)]
-pub enum NetEvent {
-    Connecting,
-    /// Logged in (or resumed); a snapshot follows unless events do.
-    Welcome {
-        user: String,
-        access: Access,
-        snapshot: Option<Snapshot>,
-    },
-    Snapshot(Snapshot),
-    Event(Entry),
-    Accepted {
-        id: String,
-        seq: u64,
-    },
-    Rejected {
-        id: String,
-        code: RejectCode,
-        message: String,
-    },
-    /// A protocol-level error for one request.
-    Error {
-        code: ErrorCode,
-        message: String,
-    },
-    Rtt(u64),
-    /// The connection dropped; the session retries on its own.
-    Disconnected {
-        reason: String,
-        retry_in_ms: u64,
-    },
-    /// Login is impossible (wrong password, unreachable server): no retry.
-    LoginFailed(String),
-    /// An admin request outside the auction (a password set) succeeded.
-    Done(String),
-    /// The accounts connected now (sent to the room only).
-    Presence(Vec<String>),
-    /// The team's private shortlist (team sessions only).
-    Shortlist(Vec<ShortlistEntry>),
-    /// Recorded events, for the admin's log.
-    History(Vec<Entry>),
-}
 
 /// What the app asks the outside world to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +34,16 @@ pub enum Effect {
         server: String,
         user: String,
         password: String,
+    },
+    /// Read a CSV file of players for an import; the answer comes back
+    /// through [`App::on_file`].
+    ReadFile {
+        path: String,
+    },
+    /// Ask for the recorded events after `since` (the admin's log).
+    History {
+        since: u64,
+        limit: u32,
     },
     Quit,
 }
@@ -232,6 +199,8 @@ pub struct App {
     pending: HashMap<String, String>,
     next_id: u64,
     id_prefix: String,
+    /// Whether the log tab has asked for the recorded history.
+    history_asked: bool,
 }
 
 impl App {
@@ -260,8 +229,15 @@ impl App {
             shortlist: Vec::new(),
             pending: HashMap::new(),
             next_id: 0,
-            id_prefix: format!("{:08x}", rand::random::<u32>()),
+            id_prefix: format!("{:08x}", now_ms as u32),
+            history_asked: false,
         }
+    }
+
+    /// Sets what makes this session's request ids unique among the
+    /// account's sessions (the host picks it at random).
+    pub fn set_request_prefix(&mut self, prefix: u32) {
+        self.id_prefix = format!("{prefix:08x}");
     }
 
     /// With a login form first.
@@ -407,6 +383,30 @@ impl App {
             NetEvent::Presence(online) => self.online = Some(online.into_iter().collect()),
             NetEvent::Shortlist(entries) => self.shortlist = entries,
             NetEvent::History(entries) => self.merge_history(entries),
+        }
+    }
+
+    /// The host's answer to [`Effect::ReadFile`]: the file's text is sent
+    /// for import (the server checks every row), or the reason it could not
+    /// be read is shown.
+    pub fn on_file(&mut self, path: String, read: Result<String, String>) -> Vec<Effect> {
+        let prompt = match &mut self.mode {
+            Mode::Prompt(p) if p.kind == PromptKind::ImportPlayers => Some(p),
+            _ => None,
+        };
+        match (read, prompt) {
+            (Ok(csv), _) => {
+                self.mode = Mode::Normal;
+                vec![self.send(Command::ImportPlayers { csv, file: path })]
+            }
+            (Err(why), Some(p)) => {
+                p.error = Some(why);
+                Vec::new()
+            }
+            (Err(why), None) => {
+                self.flash(why, true);
+                Vec::new()
+            }
         }
     }
 
@@ -848,6 +848,15 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.tab = Tab::ALL[j].clone();
+                if self.tab == Tab::Log && !self.history_asked {
+                    // The log tab starts with the recorded history: ask once.
+                    self.history_asked = true;
+                    let limit = LOG_LINES as u32;
+                    return vec![Effect::History {
+                        since: self.seq.saturating_sub(u64::from(limit)),
+                        limit,
+                    }];
+                }
                 Vec::new()
             }
             Action::Up | Action::Down => {
@@ -1003,7 +1012,7 @@ impl App {
                     .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|q| crate::ctl::find_player(&state, q))
+                    .map(|q| crate::lookup::find_player(&state, q))
                     .collect::<Result<Vec<_>, _>>()?;
                 vec![self.send(Command::RequestAccelerated {
                     team: team.clone(),
@@ -1011,14 +1020,14 @@ impl App {
                 })]
             }
             PromptKind::Shortlist => {
-                vec![Effect::SetShortlist(crate::warroom::edit(
+                vec![Effect::SetShortlist(crate::shortlist_edit::edit(
                     &self.shortlist,
                     &state,
                     input,
                 )?)]
             }
             PromptKind::Nominate => {
-                let id = crate::ctl::find_player(&state, input)?;
+                let id = crate::lookup::find_player(&state, input)?;
                 vec![self.send(Command::Nominate { player: id })]
             }
             PromptKind::AdjustPurse { team } => {
@@ -1051,15 +1060,18 @@ impl App {
                 player: parse_new_player(input, &state)?,
             })],
             PromptKind::ImportPlayers => {
-                // The file is read where this screen runs (over SSH: the
-                // server's machine); the server checks every row.
+                // The host reads the file where the user is (and an SSH
+                // host refuses: the server's files are not the user's).
+                // The prompt stays open until the host answers, so a
+                // wrong path can be corrected where it was typed.
                 let path = input.trim();
-                let csv = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {path}: {e}"))?;
-                vec![self.send(Command::ImportPlayers {
-                    csv,
-                    file: path.to_string(),
-                })]
+                if path.is_empty() {
+                    return Err("which file?".into());
+                }
+                self.mode = Mode::Prompt(p.clone());
+                return Ok(vec![Effect::ReadFile {
+                    path: path.to_string(),
+                }]);
             }
             PromptKind::Search => {
                 self.filter = input.to_string();

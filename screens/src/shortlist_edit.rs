@@ -13,14 +13,14 @@ pub fn edit(
 ) -> Result<Vec<ShortlistEntry>, String> {
     let input = input.trim();
     if let Some(who) = input.strip_prefix('-') {
-        return without(list, crate::ctl::find_player(state, who.trim())?);
+        return without(list, crate::lookup::find_player(state, who.trim())?);
     }
     let mut parts = input.splitn(3, ',').map(str::trim);
     let who = parts
         .next()
         .filter(|s| !s.is_empty())
         .ok_or("which player?")?;
-    let player = crate::ctl::find_player(state, who)?;
+    let player = crate::lookup::find_player(state, who)?;
     let target = match parts.next().filter(|s| !s.is_empty()) {
         Some(t) => Some(t.parse().map_err(|e| format!("target: {e}"))?),
         None => None,

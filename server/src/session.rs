@@ -1,0 +1,312 @@
+//! What a logged-in client may do, written once for every door.
+//!
+//! A [`ClientSession`] is the only thing that talks to the engine, the
+//! accounts and the war room on a client's behalf. The WebSocket door
+//! ([`crate::ws`]) turns its [`Reply`]s and [`Notice`]s into protocol
+//! messages; the SSH door ([`crate::ssh::link`]) into the screens' link
+//! events. Neither decides anything itself, so both answer alike.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use auction_proto::msg::{ErrorCode, ShortlistEntry};
+use auction_proto::{Access, Actor, Command, Entry, RejectCode, Snapshot};
+use tokio::sync::watch;
+
+use crate::auth::{LoginError, Session};
+use crate::engine::{EngineGone, Subscription};
+use crate::server::App;
+
+/// Longest client request id accepted.
+pub const MAX_REQUEST_ID: usize = 128;
+/// Most history entries in one answer.
+pub const MAX_HISTORY: u32 = 1000;
+/// History entries in an answer when the client does not say.
+pub const DEFAULT_HISTORY: u32 = 500;
+
+/// What a logged-in client asks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Command { id: String, command: Command },
+    History { since: u64, limit: Option<u32> },
+    SetPassword { user: String, password: String },
+    SetShortlist(Vec<ShortlistEntry>),
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Accepted {
+        id: String,
+        seq: u64,
+    },
+    Rejected {
+        id: String,
+        code: RejectCode,
+        message: String,
+    },
+    History {
+        entries: Vec<Entry>,
+        more: bool,
+    },
+    PasswordSet {
+        user: String,
+    },
+    /// The shortlist was stored; the change itself arrives as a
+    /// [`Notice::Shortlist`] to every session of the team.
+    ShortlistSaved,
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// What the server tells a session without being asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// The team's shortlist changed (team sessions only).
+    Shortlist(Vec<ShortlistEntry>),
+    /// The accounts online now (the presenter and admin only).
+    Presence(Vec<String>),
+    /// The session ended from the server's side: logged out elsewhere,
+    /// password changed, expired.
+    Ended,
+}
+
+fn engine_gone() -> Reply {
+    Reply::Error {
+        code: ErrorCode::Unavailable,
+        message: "the auction engine is not running".into(),
+    }
+}
+
+/// Checks a password on a blocking thread (hashing takes tens of ms).
+pub async fn login(
+    app: &App,
+    user: String,
+    password: String,
+    from: IpAddr,
+) -> Result<Session, LoginError> {
+    let auth = app.auth.clone();
+    tokio::task::spawn_blocking(move || auth.login(&user, &password, from))
+        .await
+        .unwrap_or(Err(LoginError::BadCredentials))
+}
+
+/// A logged-in client, on any door.
+pub struct ClientSession {
+    app: Arc<App>,
+    login: Session,
+    /// A team's sessions follow its private shortlist.
+    shortlist: Option<crate::warroom::Follow>,
+    /// The room (admin, presenter) follows who is online.
+    presence: Option<watch::Receiver<BTreeMap<String, u32>>>,
+    ended: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
+    /// Counts this account as online while the session lives.
+    _online: Option<Online>,
+}
+
+impl ClientSession {
+    /// Opens a session for a login; with it, the team's shortlist as of now
+    /// (for the welcome; changes from now on come as notices, subscribed
+    /// first so that none falls between).
+    pub fn open(app: &Arc<App>, login: Session) -> (ClientSession, Option<Vec<ShortlistEntry>>) {
+        let (shortlist, entries) = match crate::auth::team_of(&login.access) {
+            Some(team) => {
+                let changes = app.warroom.subscribe();
+                let entries = app.warroom.get(team);
+                (Some((team.clone(), changes)), Some(entries))
+            }
+            None => (None, None),
+        };
+        let presence = login.access.runs_room().then(|| {
+            let mut rx = app.presence.subscribe();
+            rx.mark_changed();
+            rx
+        });
+        let session = ClientSession {
+            app: app.clone(),
+            ended: Box::pin(app.auth.session_end(&login)),
+            _online: Online::new(app, &login),
+            login,
+            shortlist,
+            presence,
+        };
+        (session, entries)
+    }
+
+    pub fn login(&self) -> &Session {
+        &self.login
+    }
+
+    /// Viewers see only what is public.
+    pub fn public_only(&self) -> bool {
+        self.login.access == Access::Viewer
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::new(self.login.user.clone(), self.login.access.clone())
+    }
+
+    /// The state now, and every event after it.
+    pub async fn fresh(
+        &self,
+    ) -> Result<
+        (
+            Snapshot,
+            tokio::sync::broadcast::Receiver<Arc<crate::engine::Published>>,
+        ),
+        EngineGone,
+    > {
+        self.app.engine.subscribe_fresh().await
+    }
+
+    /// What a client that saw up to `last_seq` missed, and what follows.
+    pub async fn after(&self, last_seq: u64) -> Result<Subscription, EngineGone> {
+        self.app.engine.subscribe(Some(last_seq)).await
+    }
+
+    /// Answers one request.
+    pub async fn handle(&mut self, request: Request) -> Reply {
+        match request {
+            Request::Command { id, command } => self.command(id, command).await,
+            Request::History { since, limit } => self.history(since, limit).await,
+            Request::SetPassword { user, password } => self.set_password(user, password).await,
+            Request::SetShortlist(entries) => {
+                match crate::warroom::set_for(&self.app, &self.login.access, entries).await {
+                    Ok(()) => Reply::ShortlistSaved,
+                    Err((code, message)) => Reply::Error { code, message },
+                }
+            }
+        }
+    }
+
+    async fn command(&self, id: String, command: Command) -> Reply {
+        if id.is_empty() || id.len() > MAX_REQUEST_ID {
+            return Reply::Error {
+                code: ErrorCode::BadRequest,
+                message: format!("a command id must have 1 to {MAX_REQUEST_ID} characters"),
+            };
+        }
+        match self
+            .app
+            .engine
+            .submit(self.actor(), Some(id.clone()), command)
+            .await
+        {
+            Ok(seq) => Reply::Accepted { id, seq },
+            Err(r) => Reply::Rejected {
+                id,
+                code: r.code,
+                message: r.message,
+            },
+        }
+    }
+
+    async fn history(&self, since: u64, limit: Option<u32>) -> Reply {
+        let limit = limit.unwrap_or(DEFAULT_HISTORY).clamp(1, MAX_HISTORY) as usize;
+        let Ok(entries) = self.app.engine.history(since, limit).await else {
+            return engine_gone();
+        };
+        let more = entries.len() == limit;
+        let entries = if self.public_only() {
+            entries.iter().map(Entry::public).collect()
+        } else {
+            entries
+        };
+        Reply::History { entries, more }
+    }
+
+    async fn set_password(&self, user: String, password: String) -> Reply {
+        if self.login.access != Access::Admin {
+            return Reply::Error {
+                code: ErrorCode::Forbidden,
+                message: "only the admin may set passwords".into(),
+            };
+        }
+        let auth = self.app.auth.clone();
+        let target = user.clone();
+        match tokio::task::spawn_blocking(move || auth.set_password(&target, &password)).await {
+            Ok(Ok(())) => {
+                tracing::info!(admin = %self.login.user, account = %user, "password set");
+                Reply::PasswordSet { user }
+            }
+            Ok(Err(e)) => Reply::Error {
+                code: ErrorCode::BadRequest,
+                message: e.to_string(),
+            },
+            Err(_) => Reply::Error {
+                code: ErrorCode::Unavailable,
+                message: "could not set the password".into(),
+            },
+        }
+    }
+
+    /// The next thing to tell the client unasked. Cancel-safe: a door
+    /// selects on it beside its own reads.
+    pub async fn notice(&mut self) -> Notice {
+        tokio::select! {
+            () = &mut self.ended => Notice::Ended,
+            entries = crate::warroom::next_change(self.shortlist.as_mut(), &self.app.warroom) => {
+                Notice::Shortlist(entries)
+            }
+            online = presence_changed(&mut self.presence, &self.app) => Notice::Presence(online),
+        }
+    }
+
+    /// Logs out: this login's token is revoked (flushed on a blocking
+    /// thread), which ends its sessions on every door.
+    pub async fn logout(self) {
+        let (auth, token) = (self.app.auth.clone(), self.login.token.clone());
+        let _ = tokio::task::spawn_blocking(move || auth.logout(&token)).await;
+        tracing::info!(user = %self.login.user, "logged out");
+    }
+}
+
+async fn presence_changed(
+    rx: &mut Option<watch::Receiver<BTreeMap<String, u32>>>,
+    app: &App,
+) -> Vec<String> {
+    if let Some(watching) = rx {
+        if watching.changed().await.is_ok() {
+            return app.presence.borrow().keys().cloned().collect();
+        }
+        *rx = None;
+    }
+    std::future::pending().await
+}
+
+/// Marks an account online for as long as it is held.
+struct Online {
+    app: Arc<App>,
+    user: String,
+}
+
+impl Online {
+    fn new(app: &Arc<App>, session: &Session) -> Option<Online> {
+        if session.access == Access::Viewer {
+            return None;
+        }
+        app.presence
+            .send_modify(|m| *m.entry(session.user.clone()).or_default() += 1);
+        Some(Online {
+            app: app.clone(),
+            user: session.user.clone(),
+        })
+    }
+}
+
+impl Drop for Online {
+    fn drop(&mut self) {
+        self.app.presence.send_modify(|m| {
+            if let Some(n) = m.get_mut(&self.user) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&self.user);
+                }
+            }
+        });
+    }
+}
