@@ -49,7 +49,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conn {
+pub enum LinkState {
     Connecting,
     Connected,
     Disconnected { reason: String, retry_in_ms: u64 },
@@ -175,7 +175,7 @@ pub struct App {
     pub login: Option<LoginForm>,
     pub user: String,
     pub access: Option<Access>,
-    pub conn: Conn,
+    pub conn: LinkState,
     pub rtt_ms: Option<u64>,
     pub state: Option<State>,
     pub seq: u64,
@@ -209,7 +209,7 @@ impl App {
             login: None,
             user: String::new(),
             access: None,
-            conn: Conn::Connecting,
+            conn: LinkState::Connecting,
             rtt_ms: None,
             state: None,
             seq: 0,
@@ -324,8 +324,8 @@ impl App {
     pub fn on_net(&mut self, ev: NetEvent) {
         match ev {
             NetEvent::Connecting => {
-                if self.conn != Conn::Connected {
-                    self.conn = Conn::Connecting;
+                if self.conn != LinkState::Connected {
+                    self.conn = LinkState::Connecting;
                 }
             }
             NetEvent::Welcome {
@@ -336,7 +336,7 @@ impl App {
                 self.login = None;
                 self.user = user;
                 self.access = Some(access);
-                self.conn = Conn::Connected;
+                self.conn = LinkState::Connected;
                 if let Some(s) = snapshot {
                     self.load(s);
                 }
@@ -361,7 +361,7 @@ impl App {
                 reason,
                 retry_in_ms,
             } => {
-                self.conn = Conn::Disconnected {
+                self.conn = LinkState::Disconnected {
                     reason,
                     retry_in_ms,
                 };
@@ -373,7 +373,7 @@ impl App {
                     form.password.clear();
                 }
                 None => {
-                    self.conn = Conn::Disconnected {
+                    self.conn = LinkState::Disconnected {
                         reason: message,
                         retry_in_ms: 0,
                     };

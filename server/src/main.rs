@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use auction_server::engine::EngineConfig;
 use auction_server::league::{self, LeagueConfig};
-use auction_server::run::{Options, TlsFiles, start};
-use auction_server::server::{Limits, Origins};
+use auction_server::limits::{Limits, Origins};
+use auction_server::startup::{Options, TlsFiles, start};
 use clap::{Parser, Subcommand};
 
 mod offline;
@@ -201,6 +201,8 @@ fn main() -> anyhow::Result<()> {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
+                    // Colours for a person at a terminal, not in a log file.
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                     .with_filter(levels)
                     .with_filter(no_traffic),
             )

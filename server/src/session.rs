@@ -16,8 +16,8 @@ use auction_proto::{Access, Actor, Command, Entry, RejectCode, Snapshot};
 use tokio::sync::watch;
 
 use crate::auth::{LoginError, Session};
+use crate::context::Context;
 use crate::engine::{EngineGone, Subscription};
-use crate::server::App;
 
 /// Longest client request id accepted.
 pub const MAX_REQUEST_ID: usize = 128;
@@ -84,7 +84,7 @@ fn engine_gone() -> Reply {
 
 /// Checks a password on a blocking thread (hashing takes tens of ms).
 pub async fn login(
-    app: &App,
+    app: &Context,
     user: String,
     password: String,
     from: IpAddr,
@@ -97,7 +97,7 @@ pub async fn login(
 
 /// A logged-in client, on any door.
 pub struct ClientSession {
-    app: Arc<App>,
+    app: Arc<Context>,
     login: Session,
     /// A team's sessions follow its private shortlist.
     shortlist: Option<crate::warroom::Follow>,
@@ -105,14 +105,17 @@ pub struct ClientSession {
     presence: Option<watch::Receiver<BTreeMap<String, u32>>>,
     ended: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
     /// Counts this account as online while the session lives.
-    _online: Option<Online>,
+    _online: Option<crate::presence::Online>,
 }
 
 impl ClientSession {
     /// Opens a session for a login; with it, the team's shortlist as of now
     /// (for the welcome; changes from now on come as notices, subscribed
     /// first so that none falls between).
-    pub fn open(app: &Arc<App>, login: Session) -> (ClientSession, Option<Vec<ShortlistEntry>>) {
+    pub fn open(
+        app: &Arc<Context>,
+        login: Session,
+    ) -> (ClientSession, Option<Vec<ShortlistEntry>>) {
         let (shortlist, entries) = match crate::auth::team_of(&login.access) {
             Some(team) => {
                 let changes = app.warroom.subscribe();
@@ -121,15 +124,11 @@ impl ClientSession {
             }
             None => (None, None),
         };
-        let presence = login.access.runs_room().then(|| {
-            let mut rx = app.presence.subscribe();
-            rx.mark_changed();
-            rx
-        });
+        let presence = login.access.runs_room().then(|| app.presence.follow());
         let session = ClientSession {
             app: app.clone(),
             ended: Box::pin(app.auth.session_end(&login)),
-            _online: Online::new(app, &login),
+            _online: app.presence.enter(&login),
             login,
             shortlist,
             presence,
@@ -267,46 +266,13 @@ impl ClientSession {
 
 async fn presence_changed(
     rx: &mut Option<watch::Receiver<BTreeMap<String, u32>>>,
-    app: &App,
+    app: &Context,
 ) -> Vec<String> {
     if let Some(watching) = rx {
         if watching.changed().await.is_ok() {
-            return app.presence.borrow().keys().cloned().collect();
+            return app.presence.online();
         }
         *rx = None;
     }
     std::future::pending().await
-}
-
-/// Marks an account online for as long as it is held.
-struct Online {
-    app: Arc<App>,
-    user: String,
-}
-
-impl Online {
-    fn new(app: &Arc<App>, session: &Session) -> Option<Online> {
-        if session.access == Access::Viewer {
-            return None;
-        }
-        app.presence
-            .send_modify(|m| *m.entry(session.user.clone()).or_default() += 1);
-        Some(Online {
-            app: app.clone(),
-            user: session.user.clone(),
-        })
-    }
-}
-
-impl Drop for Online {
-    fn drop(&mut self) {
-        self.app.presence.send_modify(|m| {
-            if let Some(n) = m.get_mut(&self.user) {
-                *n -= 1;
-                if *n == 0 {
-                    m.remove(&self.user);
-                }
-            }
-        });
-    }
 }

@@ -110,7 +110,7 @@ pub async fn next_change(rx: Option<&mut Follow>, room: &WarRoom) -> Vec<Shortli
 /// A session's request to replace its team's shortlist: only team
 /// accounts have one. On success every session of the team is told.
 pub async fn set_for(
-    app: &crate::server::App,
+    app: &crate::context::Context,
     access: &auction_proto::Access,
     entries: Vec<ShortlistEntry>,
 ) -> Result<(), (auction_proto::ErrorCode, String)> {

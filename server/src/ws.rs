@@ -22,9 +22,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
 use crate::auth::{LoginError, Session};
+use crate::context::Context;
 use crate::engine::{Catchup, Published};
 use crate::fanout::{Join, Outbox, Queued};
-use crate::server::App;
 use crate::session::{ClientSession, Notice, Reply, Request};
 
 /// What a WebSocket runs over: TCP, or TLS over TCP.
@@ -64,7 +64,7 @@ async fn send_large<S: Io>(sink: &mut Sink<S>, msg: &ServerMsg) -> Result<(), tu
 
 /// Joins the fan-out with everything up to `after` already sent.
 fn join(
-    app: &App,
+    app: &Context,
     outbox: &Arc<Outbox>,
     session: &Session,
     after: u64,
@@ -85,7 +85,7 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Message {
     })
 }
 
-pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<App>, peer: SocketAddr) {
+pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<Context>, peer: SocketAddr) {
     let mut sink = ws;
     let outbox = sink.get_ref().outbox().clone();
     let mut sess: Option<ClientSession> = None;
@@ -212,7 +212,7 @@ fn close_frame(end: &End) -> Option<Message> {
 
 /// Replaces the feed with a snapshot: leaves the fan-out (so no event
 /// crosses the snapshot), sends it, and joins again after its seq.
-async fn resync<S: Io>(app: &App, s: &ClientSession, sink: &mut Sink<S>) -> Result<(), ()> {
+async fn resync<S: Io>(app: &Context, s: &ClientSession, sink: &mut Sink<S>) -> Result<(), ()> {
     let outbox = sink.get_ref().outbox().clone();
     outbox.leave();
     let (snapshot, events) = s.fresh().await.map_err(|_| ())?;
@@ -239,7 +239,7 @@ fn reply_msg(reply: Reply) -> Option<ServerMsg> {
 /// Handles one text message. `Ok(false)` ends the connection.
 async fn handle<S: Io>(
     raw: &str,
-    app: &Arc<App>,
+    app: &Arc<Context>,
     peer: SocketAddr,
     sess: &mut Option<ClientSession>,
     sink: &mut Sink<S>,
@@ -297,7 +297,7 @@ async fn handle<S: Io>(
 }
 
 async fn login<S: Io>(
-    app: &Arc<App>,
+    app: &Arc<Context>,
     peer: SocketAddr,
     sess: &mut Option<ClientSession>,
     sink: &mut Sink<S>,
@@ -339,7 +339,7 @@ async fn login<S: Io>(
 }
 
 async fn resume<S: Io>(
-    app: &Arc<App>,
+    app: &Arc<Context>,
     peer: SocketAddr,
     sess: &mut Option<ClientSession>,
     sink: &mut Sink<S>,

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use auction_proto::{Command, Event, PlayerId, TeamCode};
 use auction_server::engine::EngineConfig;
-use auction_server::run::{Options, Running, start};
-use auction_server::server::Limits;
+use auction_server::limits::Limits;
+use auction_server::startup::{Options, Running, start};
 use russh::ChannelMsg;
 use russh::client;
 use support::{AcceptAnyHost, password};
@@ -353,4 +353,37 @@ async fn a_session_is_closed_when_its_password_changes() {
         "closed only after {:?}",
         t.elapsed()
     );
+}
+
+/// Attack #6: the admin's import prompt over SSH named the server's own
+/// files (its host key, /etc/shadow, a FIFO, /dev/zero) and the screen
+/// opened them on the server. The SSH host now refuses every path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_over_ssh_opens_none_of_the_servers_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    let seq = running.engine.seq();
+    // A readable CSV of good players on the server's disk: even this is
+    // not the admin's file to read.
+    let csv = dir.path().join("players.csv");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../config/players.csv"),
+        &csv,
+    )
+    .unwrap();
+    let mut admin = Screen::open(addr, "admin", Some(&password("admin")), 120, 40).await;
+    admin.wait_for("admin").await;
+    admin.send(b"\t").await; // the players tab
+    admin.wait_for("Players").await;
+    for path in [csv.to_str().unwrap(), "/dev/zero", "ssh_host_ed25519_key"] {
+        admin.send(b"I").await;
+        admin.wait_for("CSV file to import").await;
+        admin.send(path.as_bytes()).await;
+        admin.send(b"\r").await;
+        admin.wait_for("over SSH the server opens none").await;
+        admin.send(b"\x1b").await;
+        admin.drain(100).await;
+    }
+    assert_eq!(running.engine.seq(), seq, "an import reached the log");
 }

@@ -9,7 +9,7 @@ use auction_proto::msg::{ClientMsg, ServerMsg};
 use auction_proto::{Command, Money, State, TeamCode};
 use clap::{Args, Subcommand};
 
-use crate::net::{Conn, DEFAULT_SERVER, NetError};
+use crate::net::{DEFAULT_SERVER, NetError, WsClient};
 use auction_screens::describe;
 use auction_screens::lookup::find_player;
 
@@ -186,7 +186,7 @@ fn print_json(raw: &str) {
 
 /// The shortlist the server sends after a change (or its error).
 async fn next_shortlist(
-    conn: &mut Conn,
+    conn: &mut WsClient,
 ) -> Result<Vec<auction_proto::msg::ShortlistEntry>, Outcome> {
     let wait = async {
         loop {
@@ -208,7 +208,7 @@ async fn next_shortlist(
 
 /// Shows or edits the team's shortlist (`current`: as the welcome gave it).
 async fn shortlist(
-    mut conn: Conn,
+    mut conn: WsClient,
     state: &State,
     current: Vec<auction_proto::msg::ShortlistEntry>,
     what: &ShortlistCmd,
@@ -280,7 +280,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         };
         return watch(login, args.json).await;
     }
-    let mut conn = match Conn::connect(&args.server, args.ca.as_deref()).await {
+    let mut conn = match WsClient::connect(&args.server, args.ca.as_deref()).await {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
@@ -470,7 +470,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
     outcome
 }
 
-async fn history(mut conn: Conn, state: &State, mut since: u64, json: bool) -> Outcome {
+async fn history(mut conn: WsClient, state: &State, mut since: u64, json: bool) -> Outcome {
     loop {
         if let Err(e) = conn
             .send(&ClientMsg::History {

@@ -45,7 +45,7 @@ pub struct Welcome {
     pub shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
 }
 
-pub struct Conn {
+pub struct WsClient {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
@@ -88,11 +88,11 @@ pub fn trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, NetError> {
     Ok(Arc::new(config))
 }
 
-impl Conn {
+impl WsClient {
     /// Connects to `url` (`ws://` or `wss://`). For `wss://`, the server's
     /// certificate must be signed by one in `ca` when given, otherwise by one
     /// the system trusts.
-    pub async fn connect(url: &str, ca: Option<&Path>) -> Result<Conn, NetError> {
+    pub async fn connect(url: &str, ca: Option<&Path>) -> Result<WsClient, NetError> {
         let url = normalize_url(url);
         let config = WebSocketConfig::default()
             .max_message_size(Some(16 << 20))
@@ -111,7 +111,7 @@ impl Conn {
         )
         .await
         .map_err(|source| NetError::Connect { url, source })?;
-        Ok(Conn { ws })
+        Ok(WsClient { ws })
     }
 
     pub async fn send(&mut self, msg: &ClientMsg) -> Result<(), NetError> {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use auction_screens::link::{Link, LinkEnds, NetEvent, Outgoing};
 
-use crate::net::{Conn, NetError, Welcome};
+use crate::net::{NetError, Welcome, WsClient};
 
 #[derive(Clone)]
 pub struct Login {
@@ -164,8 +164,8 @@ fn welcome_event(w: Welcome) -> NetEvent {
 }
 
 /// Connects, then resumes (or logs in). `Err` ends the attempt.
-async fn open(login: &Login, resume: &Option<Resume>) -> Result<(Conn, Welcome), End> {
-    let mut conn = Conn::connect(&login.server, login.ca.as_deref())
+async fn open(login: &Login, resume: &Option<Resume>) -> Result<(WsClient, Welcome), End> {
+    let mut conn = WsClient::connect(&login.server, login.ca.as_deref())
         .await
         .map_err(|e| dropped(e.to_string()))?;
     // Resume when we can; fall back to a fresh login if the token is gone.

@@ -4,7 +4,7 @@
 mod common;
 
 use auction_proto::{Access, Command, PlayerId};
-use auction_screens::app::{App, Conn, Tab};
+use auction_screens::app::{App, LinkState, Tab};
 use auction_screens::link::NetEvent;
 use common::*;
 use ratatui::Terminal;
@@ -71,7 +71,7 @@ fn disconnected() {
             reason: "connection reset by peer".into(),
             retry_in_ms: 2000,
         });
-        assert!(matches!(app.conn, Conn::Disconnected { .. }));
+        assert!(matches!(app.conn, LinkState::Disconnected { .. }));
     });
 }
 

@@ -136,7 +136,7 @@ mod proxy;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flaky_network_loses_and_repeats_nothing() {
     use auction_proto::{Command, TeamCode};
-    use auction_tui::net::Conn;
+    use auction_tui::net::WsClient;
 
     let dir = tempfile::tempdir().unwrap();
     let s = start_server(dir.path());
@@ -179,14 +179,14 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
             other => panic!("no first login: {other:?}"),
         }
     };
-    let mut presenter = Conn::connect(&s.url, None).await.unwrap();
+    let mut presenter = WsClient::connect(&s.url, None).await.unwrap();
     presenter
         .login("presenter", &pw("presenter"))
         .await
         .unwrap();
     let mut n = 0u64;
     let mut last_seq = 0;
-    let mut command = async |presenter: &mut Conn, cmd: Command| {
+    let mut command = async |presenter: &mut WsClient, cmd: Command| {
         n += 1;
         presenter
             .send(&auction_proto::msg::ClientMsg::Command {
@@ -274,7 +274,7 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
     assert_eq!(state.unwrap(), snapshot);
 }
 
-async fn presenter_snapshot(presenter: &mut auction_tui::net::Conn) -> auction_proto::State {
+async fn presenter_snapshot(presenter: &mut auction_tui::net::WsClient) -> auction_proto::State {
     use auction_proto::msg::{ClientMsg, ServerMsg};
     presenter.send(&ClientMsg::Snapshot).await.unwrap();
     loop {

@@ -6,7 +6,7 @@ mod server;
 
 use auction_proto::Command;
 use auction_proto::msg::{ClientMsg, ServerMsg};
-use auction_tui::net::Conn;
+use auction_tui::net::WsClient;
 use server::{pw, start_server_with};
 
 /// A self-signed certificate for 127.0.0.1, written as PEM files.
@@ -36,7 +36,7 @@ async fn wss_with_a_generated_certificate_end_to_end() {
     );
     assert!(server.url.starts_with("wss://"), "{}", server.url);
     // The terminal client's connection, trusting the league's certificate.
-    let mut conn = Conn::connect(&server.url, Some(&cert)).await.unwrap();
+    let mut conn = WsClient::connect(&server.url, Some(&cert)).await.unwrap();
     let welcome = conn.login("presenter", &pw("presenter")).await.unwrap();
     assert_eq!(welcome.user, "presenter");
     conn.send(&ClientMsg::Command {
@@ -63,14 +63,14 @@ async fn wss_with_a_generated_certificate_end_to_end() {
         }
     }
     // Without the certificate trusted, or without TLS, there is no session.
-    let untrusted = Conn::connect(&server.url, None).await;
+    let untrusted = WsClient::connect(&server.url, None).await;
     assert!(untrusted.is_err(), "an unknown certificate was accepted");
     let plain = server.url.replacen("wss://", "ws://", 1);
     assert!(tokio_tungstenite::connect_async(plain).await.is_err());
     // A CA file that holds no certificate is a clear error.
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "").unwrap();
-    let err = Conn::connect(&server.url, Some(&empty))
+    let err = WsClient::connect(&server.url, Some(&empty))
         .await
         .err()
         .expect("an empty CA file was accepted")

@@ -15,7 +15,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
-use crate::app::{App, Conn, Mode, Tab};
+use crate::app::{App, LinkState, Mode, Tab};
 use crate::keymap::Action;
 use theme::Theme;
 
@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let Some(state) = &app.state else {
         let text = match &app.conn {
-            Conn::Disconnected { reason, .. } => format!("Not connected: {reason}"),
+            LinkState::Disconnected { reason, .. } => format!("Not connected: {reason}"),
             _ => "Connecting…".to_string(),
         };
         frame.render_widget(
@@ -92,19 +92,19 @@ fn phase_label(state: &State) -> &'static str {
 
 pub(crate) fn conn_span(app: &App, theme: Theme) -> Span<'static> {
     match &app.conn {
-        Conn::Connected => {
+        LinkState::Connected => {
             let rtt = app.rtt_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
             Span::styled(format!("● online{rtt}"), theme.ok())
         }
-        Conn::Connecting => Span::styled("… connecting".to_string(), theme.warn()),
-        Conn::Disconnected { retry_in_ms, .. } if *retry_in_ms > 0 => Span::styled(
+        LinkState::Connecting => Span::styled("… connecting".to_string(), theme.warn()),
+        LinkState::Disconnected { retry_in_ms, .. } if *retry_in_ms > 0 => Span::styled(
             format!(
                 "○ OFFLINE, retrying in {:.1} s",
                 *retry_in_ms as f64 / 1000.0
             ),
             theme.error(),
         ),
-        Conn::Disconnected { .. } => Span::styled("○ OFFLINE".to_string(), theme.error()),
+        LinkState::Disconnected { .. } => Span::styled("○ OFFLINE".to_string(), theme.error()),
     }
 }
 
@@ -141,7 +141,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
             f.text.clone(),
             if f.error { theme.error() } else { theme.ok() },
         ))
-    } else if let Conn::Disconnected { reason, .. } = &app.conn {
+    } else if let LinkState::Disconnected { reason, .. } = &app.conn {
         Line::from(Span::styled(
             format!("connection lost: {reason}"),
             theme.error(),

@@ -9,13 +9,13 @@ use auction_screens::link::{Link, LinkEnds, NetEvent, Outgoing};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Session;
-use crate::server::App;
+use crate::context::Context;
 use crate::session::{ClientSession, Notice, Reply, Request};
 
 /// A [`Link`] straight to the engine for an authenticated session.
-pub fn in_process(app: Arc<App>, login: Session) -> Link {
+pub fn in_process(app: Arc<Context>, login: Session) -> Link {
     let (link, ends) = Link::pair();
-    tokio::spawn(serve(app, login, ends));
+    app.tasks.clone().spawn(serve(app, login, ends));
     link
 }
 
@@ -45,7 +45,7 @@ fn request_of(out: Outgoing) -> Request {
     }
 }
 
-async fn serve(app: Arc<App>, login: Session, ends: LinkEnds) {
+async fn serve(app: Arc<Context>, login: Session, ends: LinkEnds) {
     let LinkEnds {
         mut requests,
         events: tx,

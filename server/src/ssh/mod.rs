@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::auth::{LoginError, Session, canonical_user};
-use crate::server::App;
+use crate::context::Context;
 use output::{ChannelWriter, Counters};
 
 const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
@@ -114,7 +114,7 @@ pub fn fingerprint(key: &PrivateKey) -> String {
 /// Serves SSH on `listener` until `shutdown` is cancelled.
 pub async fn serve(
     listener: TcpListener,
-    app: Arc<App>,
+    app: Arc<Context>,
     key: PrivateKey,
     limits: SshLimits,
     counters: Arc<Counters>,
@@ -157,7 +157,7 @@ pub async fn serve(
 }
 
 struct SshServer {
-    app: Arc<App>,
+    app: Arc<Context>,
     sessions: Arc<Semaphore>,
     counters: Arc<Counters>,
 }
@@ -166,7 +166,7 @@ impl russh::server::Server for SshServer {
     type Handler = Connection;
 
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
-        let address = peer.and_then(|p| crate::server::PerAddress::take(&self.app, p.ip()));
+        let address = peer.and_then(|p| crate::limits::PerAddress::take(&self.app, p.ip()));
         Connection {
             address,
             app: self.app.clone(),
@@ -183,7 +183,7 @@ impl russh::server::Server for SshServer {
 
 /// One SSH connection. Authenticates, then forwards to its session task.
 pub struct Connection {
-    app: Arc<App>,
+    app: Arc<Context>,
     peer: Option<SocketAddr>,
     sessions: Arc<Semaphore>,
     counters: Arc<Counters>,
@@ -193,7 +193,7 @@ pub struct Connection {
     input: Option<mpsc::Sender<SshIn>>,
     /// This connection's place in the per-address limit; `None` when its
     /// address has none left (no session is opened then).
-    address: Option<crate::server::AddressSlot>,
+    address: Option<crate::limits::AddressSlot>,
 }
 
 /// What the handler forwards to a session.
@@ -386,7 +386,7 @@ impl russh::server::Handler for Connection {
         session.channel_success(channel)?;
         let (tx, rx) = mpsc::channel(256);
         self.input = Some(tx);
-        tokio::spawn(run_session(
+        self.app.tasks.spawn(run_session(
             self.app.clone(),
             auth_session,
             session.handle(),
@@ -490,7 +490,7 @@ async fn decode(mut rx: mpsc::Receiver<SshIn>, tx: mpsc::Sender<Input>, size: ba
 
 /// One session: owns the terminal and the app until the owner leaves.
 async fn run_session(
-    app: Arc<App>,
+    app: Arc<Context>,
     session: Session,
     handle: russh::server::Handle,
     channel: ChannelId,
@@ -569,7 +569,7 @@ async fn run_session(
 /// The screens' host over SSH: its link goes straight to the engine as the
 /// account that logged in, and it opens no file of the server's.
 struct SshHost {
-    app: Arc<App>,
+    app: Arc<Context>,
     session: Session,
 }
 

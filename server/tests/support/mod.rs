@@ -52,17 +52,38 @@ impl ServerProc {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> ServerProc {
-        Self::spawn(data, extra, None)
+        Self::spawn(data, extra, None, None)
+    }
+
+    /// No file it writes may grow past `kib` KiB (`ulimit -f`; writes past
+    /// it fail with EFBIG instead of killing the process): a disk that
+    /// fills up under the event log.
+    pub fn start_with_file_limit(data: &Path, kib: u64, log: &Path) -> ServerProc {
+        Self::spawn(data, &[], Some((log, "warn")), Some(kib))
     }
 
     /// Logs everything (`trace`) into `log`.
     /// Logs to `log` at `level` (an `AUCTION_LOG` value).
     pub fn start_logging(data: &Path, extra: &[&str], log: &Path, level: &str) -> ServerProc {
-        Self::spawn(data, extra, Some((log, level)))
+        Self::spawn(data, extra, Some((log, level)), None)
     }
 
-    fn spawn(data: &Path, extra: &[&str], log: Option<(&Path, &str)>) -> ServerProc {
-        let mut cmd = Process::new(env!("CARGO_BIN_EXE_auction-server"));
+    fn spawn(
+        data: &Path,
+        extra: &[&str],
+        log: Option<(&Path, &str)>,
+        file_limit_kib: Option<u64>,
+    ) -> ServerProc {
+        let bin = env!("CARGO_BIN_EXE_auction-server");
+        let mut cmd = match file_limit_kib {
+            None => Process::new(bin),
+            Some(kib) => {
+                let mut bash = Process::new("bash");
+                let script = format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\"");
+                bash.args(["-c", &script, bin]);
+                bash
+            }
+        };
         cmd.args([
             "--data",
             data.to_str().unwrap(),
@@ -137,6 +158,18 @@ impl ServerProc {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// How the process ended, if it did within `limit`.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// SIGTERM, then wait for a clean exit.

@@ -22,7 +22,7 @@ enum Flow {
     Blackhole,
 }
 
-struct Conn {
+struct Piped {
     flow: watch::Sender<Flow>,
     task: AbortHandle,
 }
@@ -30,7 +30,7 @@ struct Conn {
 pub struct Proxy {
     pub addr: SocketAddr,
     global: watch::Sender<Flow>,
-    conns: Arc<Mutex<Vec<Conn>>>,
+    conns: Arc<Mutex<Vec<Piped>>>,
     accept: AbortHandle,
 }
 
@@ -39,7 +39,7 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let global = watch::Sender::new(Flow::Pass);
-        let conns: Arc<Mutex<Vec<Conn>>> = Arc::default();
+        let conns: Arc<Mutex<Vec<Piped>>> = Arc::default();
         let (upstream, g, c) = (upstream.to_string(), global.clone(), conns.clone());
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -48,7 +48,7 @@ impl Proxy {
                 };
                 let flow = watch::Sender::new(Flow::Pass);
                 let task = tokio::spawn(pipe(client, server, g.subscribe(), flow.subscribe()));
-                c.lock().unwrap().push(Conn {
+                c.lock().unwrap().push(Piped {
                     flow,
                     task: task.abort_handle(),
                 });

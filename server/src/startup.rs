@@ -3,15 +3,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Auth, AuthError, password_env_var, write_credentials};
+use crate::context::Context;
 use crate::engine::{EngineConfig, EngineHandle};
 use crate::league::LeagueConfig;
-use crate::server::{App, Limits};
+use crate::limits::Limits;
 use crate::store::{Store, StoreError};
 
 pub struct Options {
@@ -24,7 +26,7 @@ pub struct Options {
     pub ssh_listen: Option<String>,
     pub ssh_limits: crate::ssh::SshLimits,
     /// Web pages (origins) allowed to open the WebSocket.
-    pub origins: crate::server::Origins,
+    pub origins: crate::limits::Origins,
     /// Serve `wss://` with this certificate chain and key (PEM files).
     pub tls: Option<TlsFiles>,
 }
@@ -88,6 +90,15 @@ pub enum StartError {
     Fanout(std::io::Error),
 }
 
+/// Why a running server stopped by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StopError {
+    #[error("the event log failed, so the auction stopped: {0}")]
+    Store(StoreError),
+    #[error("the auction engine crashed: {0}")]
+    EngineCrashed(String),
+}
+
 /// A server that is up and serving.
 pub struct Running {
     pub addr: SocketAddr,
@@ -107,8 +118,11 @@ pub struct Running {
     pub ssh: Option<(SocketAddr, String)>,
     /// Bytes sent to SSH sessions (for benchmarks).
     pub ssh_counters: Arc<crate::ssh::output::Counters>,
+    /// What every connection shares (tests reach the session layer here).
+    pub context: Arc<Context>,
     shutdown: CancellationToken,
-    serving: JoinHandle<()>,
+    /// The accept loops: WebSocket and HTTP, and SSH when on.
+    serving: Vec<JoinHandle<()>>,
     engine_task: JoinHandle<Result<(), StoreError>>,
 }
 
@@ -156,7 +170,7 @@ pub async fn start(
     let shutdown = CancellationToken::new();
     let (_, feed) = engine.subscribe_fresh().await?;
     let fanout = crate::fanout::Fanout::start(feed).map_err(StartError::Fanout)?;
-    let app = App::new(
+    let app = Context::new(
         engine.clone(),
         fanout,
         auth.clone(),
@@ -167,6 +181,7 @@ pub async fn start(
         shutdown.clone(),
     );
     let ssh_counters = Arc::new(crate::ssh::output::Counters::default());
+    let mut serving = Vec::new();
     let ssh = match &opts.ssh_listen {
         Some(ssh_listen) => {
             let key = crate::ssh::host_key(&opts.data_dir)?;
@@ -177,18 +192,18 @@ pub async fn start(
             };
             let ssh_listener = TcpListener::bind(ssh_listen).await.map_err(listen_err)?;
             let ssh_addr = ssh_listener.local_addr().map_err(listen_err)?;
-            tokio::spawn(crate::ssh::serve(
+            serving.push(tokio::spawn(crate::ssh::serve(
                 ssh_listener,
                 app.clone(),
                 key,
                 opts.ssh_limits.clone(),
                 ssh_counters.clone(),
-            ));
+            )));
             Some((ssh_addr, fingerprint))
         }
         None => None,
     };
-    let serving = tokio::spawn(crate::server::serve(listener, app));
+    serving.push(tokio::spawn(crate::listener::serve(listener, app.clone())));
     Ok(Running {
         addr,
         tls: tls.is_some(),
@@ -201,6 +216,7 @@ pub async fn start(
         auth,
         ssh,
         ssh_counters,
+        context: app,
         shutdown,
         serving,
         engine_task,
@@ -214,12 +230,15 @@ impl Running {
     }
 
     /// Waits until the server stops: shut down (by the token) or the engine
-    /// fails. Closes every client and flushes the log.
-    pub async fn wait(self) -> Result<(), StoreError> {
+    /// fails. Closes every client (WebSocket and SSH) and flushes the log.
+    /// `Err` when the engine stopped on its own: its store failed or it
+    /// crashed.
+    pub async fn wait(self) -> Result<(), StopError> {
         let Running {
             shutdown,
             serving,
             engine,
+            context,
             mut engine_task,
             ..
         } = self;
@@ -228,18 +247,25 @@ impl Running {
             r = &mut engine_task => Some(r),
         };
         shutdown.cancel();
-        let _ = serving.await;
-        drop(engine);
+        for accept_loop in serving {
+            let _ = accept_loop.await;
+        }
+        context.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), context.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not close in time");
+        }
+        // The engine stops once every handle to it is gone.
+        drop((engine, context));
         let result = match engine_result {
             Some(r) => r,
             None => engine_task.await,
         };
         match result {
-            Ok(r) => r,
-            Err(join) => {
-                tracing::error!(error = %join, "engine task failed");
-                Ok(())
-            }
+            Ok(r) => r.map_err(StopError::Store),
+            Err(join) => Err(StopError::EngineCrashed(join.to_string())),
         }
     }
 }

@@ -1,0 +1,142 @@
+//! Limits that keep one client, or many, from hurting the rest: sizes and
+//! timeouts, the web origins let in, and connections per address.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::context::Context;
+
+/// Limits that keep one client, or many, from hurting the rest.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// Connections from one address (WebSocket and HTTP; SSH has its own).
+    pub max_per_address: usize,
+    /// From accept to a finished WebSocket handshake (TLS included).
+    pub handshake_timeout: Duration,
+    /// A write that cannot finish in this time (the client stopped reading)
+    /// drops the client.
+    pub write_timeout: Duration,
+    pub ping_interval: Duration,
+    /// A client silent for this long (no message, no pong) is closed.
+    pub idle_timeout: Duration,
+    /// Beyond this, the connection is read more slowly (nothing is dropped).
+    pub messages_per_second: u32,
+    pub max_message_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 20_000,
+            max_per_address: 100,
+            handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(60),
+            messages_per_second: 200,
+            max_message_bytes: auction_proto::msg::MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// Which web pages may open a WebSocket to us. Browsers send `Origin` on
+/// every WebSocket handshake; a page on another site must not ride on a
+/// user's network position (cross-site WebSocket hijacking). Clients that
+/// are not browsers (the terminal client, scripts) send no `Origin` and are
+/// let in.
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    allowed: Vec<String>,
+}
+
+impl Origins {
+    /// `allowed` holds origins like `https://auction.example.org`; `*` lets
+    /// any page in.
+    pub fn new(allowed: impl IntoIterator<Item = String>) -> Origins {
+        Origins {
+            allowed: allowed
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// Whether a handshake with this `Origin` header (if any) may go ahead.
+    pub fn permits(&self, origin: Option<&[u8]>) -> bool {
+        let Some(origin) = origin else { return true };
+        let Ok(origin) = std::str::from_utf8(origin) else {
+            return false;
+        };
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        self.allowed.iter().any(|a| a == "*" || *a == origin)
+    }
+}
+
+/// Counts open connections per address (WebSocket, HTTP and SSH together).
+#[derive(Default)]
+pub(crate) struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// Holds one connection's place in [`PerAddress`].
+pub(crate) struct AddressSlot {
+    app: Arc<Context>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    /// A place for one more connection from `ip`, if it has any left.
+    pub(crate) fn take(app: &Arc<Context>, ip: IpAddr) -> Option<AddressSlot> {
+        let mut map = app.per_address.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= app.limits.max_per_address {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            app: app.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .app
+            .per_address
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Origins;
+
+    #[test]
+    fn only_listed_origins_are_let_in_and_non_browsers_always() {
+        let none = Origins::default();
+        assert!(none.permits(None));
+        assert!(!none.permits(Some(b"https://auction.example.org")));
+        let ours = Origins::new(["https://Auction.example.org/".to_string()]);
+        assert!(ours.permits(Some(b"https://auction.example.org")));
+        for evil in [
+            &b"https://auction.example.org.evil.example"[..],
+            b"http://auction.example.org",
+            b"null",
+            b"\xff\xfe",
+        ] {
+            assert!(!ours.permits(Some(evil)), "{evil:?}");
+        }
+        assert!(Origins::new(["*".to_string()]).permits(Some(b"https://any.example")));
+    }
+}
