@@ -291,78 +291,8 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     let idle_cpu_pct = (cpu().saturating_sub(cpu0)) as f64 / 5.0;
 
     // The bids: teams take turns raising; a lot is sold every 40 bids.
-    let mut acks = Histogram::<u64>::new(3)?;
-    let mut sent_at: Vec<(u64, u64)> = Vec::new(); // (seq, sent µs)
-    let mut next_player = command(
-        &mut presenter,
-        "bench-n0",
-        serde_json::json!({"cmd": "next"}),
-    )
-    .await?;
-    let interval = if cfg.rate > 0.0 {
-        Some(Duration::from_secs_f64(1.0 / cfg.rate))
-    } else {
-        None
-    };
-    let mut tick = interval.map(tokio::time::interval);
-    let mut in_lot = 0;
-    for i in 0..cfg.bids {
-        if let Some(t) = tick.as_mut() {
-            t.tick().await;
-        }
-        if next_player.is_none() || in_lot >= 40 {
-            command(
-                &mut presenter,
-                &format!("bench-s{i}"),
-                serde_json::json!({"cmd": "sold"}),
-            )
-            .await?;
-            next_player = command(
-                &mut presenter,
-                &format!("bench-n{i}"),
-                serde_json::json!({"cmd": "next"}),
-            )
-            .await?;
-            if next_player.is_none() {
-                bail!("the pool ran out: use fewer bids");
-            }
-            in_lot = 0;
-        }
-        let team = &teams[i % TEAMS.len()];
-        let (reply, answer) = oneshot::channel();
-        let sent = tally.now_us();
-        team.send((format!("bench-b{i}"), reply)).await?;
-        let (seq, ack) = answer.await?;
-        if let Some(seq) = seq {
-            acks.record(ack.as_micros() as u64)?;
-            sent_at.push((seq, sent));
-            in_lot += 1;
-        }
-    }
-    // Wait for the viewers to receive everything (or give up after 30 s).
-    let last_seq = sent_at.last().map_or(0, |s| s.0);
-    let expected_each = cfg.viewers as u64;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let done = sent_at
-            .iter()
-            .all(|(s, _)| tally.count(*s) >= expected_each);
-        if done && (last_seq as usize) < max_seq {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut fanout = Histogram::<u64>::new(3)?;
-    let mut delivered = 0;
-    for (seq, sent) in &sent_at {
-        let n = tally.count(*seq);
-        delivered += n;
-        if n >= expected_each && cfg.viewers > 0 {
-            let last = tally.last_us(*seq);
-            fanout.record(last.saturating_sub(*sent).max(1))?;
-        }
-    }
-    let expected = expected_each * sent_at.len() as u64;
+    let (acks, sent_at) = bidding(&cfg, &mut presenter, &teams, &tally).await?;
+    let (fanout, delivered, expected) = delivery(&cfg, &tally, &sent_at, max_seq).await?;
     let out_of_order = tally.out_of_order();
     // The viewers close before the floor, which needs both ends of each of
     // its sockets within this process's open-file limit.
@@ -372,14 +302,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     drop(presenter);
     let (floor_sockets, floor) = if cfg.floor {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let bytes = r#"{"type":"event","seq":42,"at_ms":1795560004000,"actor":{"role":"team","team":"MI"},"event":{"kind":"bid_placed","team":"MI","amount":220,"at_ms":1795560004000,"deadline_ms":1795560030000}}"#;
-        let n = cfg
-            .viewers
-            .min((raise_nofile().saturating_sub(256) / 2) as usize)
-            .max(1);
-        let messages = cfg.bids.min(200);
-        let h =
-            tokio::task::spawn_blocking(move || floor_run(n, messages, bytes.as_bytes())).await??;
+        let (n, h) = floor(&cfg).await?;
         (Some(n), Some(h))
     } else {
         (None, None)
@@ -406,6 +329,110 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
         floor_p50_ms: floor.as_ref().map(|h| ms(h, 0.5)),
         floor_p99_ms: floor.as_ref().map(|h| ms(h, 0.99)),
     })
+}
+
+/// The bids: teams take turns raising; a lot is sold every 40 bids.
+/// Returns the acknowledgement times and, per accepted bid, its seq and
+/// when it was sent.
+async fn bidding(
+    cfg: &LoadConfig,
+    presenter: &mut Ws,
+    teams: &[mpsc::Sender<RaiseReq>],
+    tally: &Tally,
+) -> anyhow::Result<(Histogram<u64>, Vec<(u64, u64)>)> {
+    let mut acks = Histogram::<u64>::new(3)?;
+    let mut sent_at: Vec<(u64, u64)> = Vec::new(); // (seq, sent µs)
+    let mut next_player =
+        command(presenter, "bench-n0", serde_json::json!({"cmd": "next"})).await?;
+    let interval = if cfg.rate > 0.0 {
+        Some(Duration::from_secs_f64(1.0 / cfg.rate))
+    } else {
+        None
+    };
+    let mut tick = interval.map(tokio::time::interval);
+    let mut in_lot = 0;
+    for i in 0..cfg.bids {
+        if let Some(t) = tick.as_mut() {
+            t.tick().await;
+        }
+        if next_player.is_none() || in_lot >= 40 {
+            command(
+                presenter,
+                &format!("bench-s{i}"),
+                serde_json::json!({"cmd": "sold"}),
+            )
+            .await?;
+            next_player = command(
+                presenter,
+                &format!("bench-n{i}"),
+                serde_json::json!({"cmd": "next"}),
+            )
+            .await?;
+            if next_player.is_none() {
+                bail!("the pool ran out: use fewer bids");
+            }
+            in_lot = 0;
+        }
+        let team = &teams[i % teams.len()];
+        let (reply, answer) = oneshot::channel();
+        let sent = tally.now_us();
+        team.send((format!("bench-b{i}"), reply)).await?;
+        let (seq, ack) = answer.await?;
+        if let Some(seq) = seq {
+            acks.record(ack.as_micros() as u64)?;
+            sent_at.push((seq, sent));
+            in_lot += 1;
+        }
+    }
+    Ok((acks, sent_at))
+}
+
+/// Waits for the viewers to receive everything (or gives up after 30 s);
+/// the time from each bid to its last viewer, and how many deliveries of
+/// how many expected.
+async fn delivery(
+    cfg: &LoadConfig,
+    tally: &Tally,
+    sent_at: &[(u64, u64)],
+    max_seq: usize,
+) -> anyhow::Result<(Histogram<u64>, u64, u64)> {
+    let last_seq = sent_at.last().map_or(0, |s| s.0);
+    let expected_each = cfg.viewers as u64;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let done = sent_at
+            .iter()
+            .all(|(s, _)| tally.count(*s) >= expected_each);
+        if done && (last_seq as usize) < max_seq {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut fanout = Histogram::<u64>::new(3)?;
+    let mut delivered = 0;
+    for (seq, sent) in sent_at {
+        let n = tally.count(*seq);
+        delivered += n;
+        if n >= expected_each && cfg.viewers > 0 {
+            let last = tally.last_us(*seq);
+            fanout.record(last.saturating_sub(*sent).max(1))?;
+        }
+    }
+    let expected = expected_each * sent_at.len() as u64;
+    Ok((fanout, delivered, expected))
+}
+
+/// The floor, measured in the same run: as many plain sockets as viewers
+/// (within the open-file limit), the same bytes written to each.
+async fn floor(cfg: &LoadConfig) -> anyhow::Result<(usize, Histogram<u64>)> {
+    let bytes = r#"{"type":"event","seq":42,"at_ms":1795560004000,"actor":{"role":"team","team":"MI"},"event":{"kind":"bid_placed","team":"MI","amount":220,"at_ms":1795560004000,"deadline_ms":1795560030000}}"#;
+    let n = cfg
+        .viewers
+        .min((raise_nofile().saturating_sub(256) / 2) as usize)
+        .max(1);
+    let messages = cfg.bids.min(200);
+    let h = tokio::task::spawn_blocking(move || floor_run(n, messages, bytes.as_bytes())).await??;
+    Ok((n, h))
 }
 
 /// The physical floor: the same bytes written to `n` loopback sockets with

@@ -38,6 +38,13 @@ pub struct Rules {
     /// Right to Match cards per team (0: no Right to Match).
     #[serde(default)]
     pub rtm_cards: u32,
+    /// Players from any other country are overseas.
+    #[serde(default = "default_home_country")]
+    pub home_country: String,
+}
+
+fn default_home_country() -> String {
+    "India".into()
 }
 
 fn default_accelerated_picks() -> u32 {
@@ -63,6 +70,13 @@ pub struct ClockRules {
 }
 
 impl Rules {
+    /// Whether a player from `country` counts as overseas in this league.
+    pub fn is_overseas(&self, country: &str) -> bool {
+        !country
+            .trim()
+            .eq_ignore_ascii_case(self.home_country.trim())
+    }
+
     /// The increment that applies on top of `current`.
     pub fn step_at(&self, current: Money) -> Money {
         self.ladder

@@ -12,6 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::describe;
 use crate::keymap::{Action, Keymap, Scope};
 use crate::link::NetEvent;
+use crate::prompt_parse;
 
 /// How long the SOLD / UNSOLD banner stays up.
 pub const BANNER_MS: u64 = 5_000;
@@ -657,21 +658,27 @@ impl App {
     }
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Quit {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        // Nothing else means anything before the first state arrives.
         let Some(state) = self.state.clone() else {
-            return match action {
-                Action::Quit => {
-                    self.quit = true;
-                    vec![Effect::Quit]
-                }
-                _ => Vec::new(),
-            };
+            return Vec::new();
         };
-        let one = |e: Effect| vec![e];
+        match action.scope() {
+            Scope::Everyone => self.dialog_action(action),
+            Scope::Team => self.team_action(action, &state),
+            Scope::Room if action.confirms() => self.room_confirm(action, &state),
+            Scope::Room => self.room_action(action, &state),
+            Scope::Admin if action.navigates() => self.admin_navigate(action, &state),
+            Scope::Admin => self.admin_edit(action),
+        }
+    }
+
+    /// Help and dialogs, for everyone.
+    fn dialog_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::Quit => {
-                self.quit = true;
-                vec![Effect::Quit]
-            }
             Action::Help => {
                 self.mode = Mode::Help;
                 Vec::new()
@@ -680,6 +687,14 @@ impl App {
                 self.flash = None;
                 Vec::new()
             }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A team's own bids, Right to Match, requests and war room.
+    fn team_action(&mut self, action: Action, state: &State) -> Vec<Effect> {
+        let one = |e: Effect| vec![e];
+        match action {
             Action::Raise => match self.own_team().cloned() {
                 Some(team) => one(self.send(Command::Raise { team })),
                 None => Vec::new(),
@@ -748,6 +763,14 @@ impl App {
                 );
                 Vec::new()
             }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The room: running the auction and paddle bids.
+    fn room_action(&mut self, action: Action, state: &State) -> Vec<Effect> {
+        let one = |e: Effect| vec![e];
+        match action {
             Action::Start => one(self.send(Command::Start { seed: None })),
             Action::Pause => one(self.send(if state.phase == Phase::Paused {
                 Command::Resume
@@ -761,6 +784,36 @@ impl App {
             }
             Action::GoingOnce => one(self.send(Command::GoingOnce)),
             Action::GoingTwice => one(self.send(Command::GoingTwice)),
+            Action::Accelerated => one(self.send(Command::OpenAccelerated)),
+            Action::TeamPrev => {
+                let n = state.teams.len().max(1);
+                self.team_cursor = (self.team_cursor + n - 1) % n;
+                Vec::new()
+            }
+            Action::TeamNext => {
+                self.team_cursor = (self.team_cursor + 1) % state.teams.len().max(1);
+                Vec::new()
+            }
+            Action::PaddleRaise => match self.selected_team().cloned() {
+                Some(team) => one(self.send(Command::Raise { team })),
+                None => Vec::new(),
+            },
+            Action::PaddleAmount => {
+                if let Some(team) = self.selected_team().cloned() {
+                    self.prompt(
+                        PromptKind::Bid { team: team.clone() },
+                        format!("Paddle bid for {team}"),
+                    );
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The room's actions that ask first: the hammer and the undos.
+    fn room_confirm(&mut self, action: Action, state: &State) -> Vec<Effect> {
+        match action {
             Action::Sold => {
                 match state.leader() {
                     Some(b) => {
@@ -816,29 +869,13 @@ impl App {
                 self.confirm(q, Command::ResetLot);
                 Vec::new()
             }
-            Action::Accelerated => one(self.send(Command::OpenAccelerated)),
-            Action::TeamPrev => {
-                let n = state.teams.len().max(1);
-                self.team_cursor = (self.team_cursor + n - 1) % n;
-                Vec::new()
-            }
-            Action::TeamNext => {
-                self.team_cursor = (self.team_cursor + 1) % state.teams.len().max(1);
-                Vec::new()
-            }
-            Action::PaddleRaise => match self.selected_team().cloned() {
-                Some(team) => one(self.send(Command::Raise { team })),
-                None => Vec::new(),
-            },
-            Action::PaddleAmount => {
-                if let Some(team) = self.selected_team().cloned() {
-                    self.prompt(
-                        PromptKind::Bid { team: team.clone() },
-                        format!("Paddle bid for {team}"),
-                    );
-                }
-                Vec::new()
-            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The admin's tabs and lists.
+    fn admin_navigate(&mut self, action: Action, state: &State) -> Vec<Effect> {
+        match action {
             Action::TabNext | Action::TabPrev => {
                 let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
                 let n = Tab::ALL.len();
@@ -886,6 +923,13 @@ impl App {
                 self.prompt(PromptKind::Search, "Filter players (name, set, country)");
                 Vec::new()
             }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The admin's changes to players, purses, accounts and the auction.
+    fn admin_edit(&mut self, action: Action) -> Vec<Effect> {
+        match action {
             Action::AddPlayer => {
                 self.prompt(
                     PromptKind::AddPlayer,
@@ -946,6 +990,7 @@ impl App {
                 );
                 Vec::new()
             }
+            _ => Vec::new(),
         }
     }
 
@@ -988,32 +1033,41 @@ impl App {
         }
     }
 
+    /// The host reads the file where the user is (and an SSH host refuses:
+    /// the server's files are not the user's). The prompt stays open until
+    /// the host answers, so a wrong path can be corrected where it was typed.
+    fn ask_for_file(&mut self, p: &Prompt) -> Result<Vec<Effect>, String> {
+        let path = p.input.trim();
+        if path.is_empty() {
+            return Err("which file?".into());
+        }
+        self.mode = Mode::Prompt(p.clone());
+        Ok(vec![Effect::ReadFile {
+            path: path.to_string(),
+        }])
+    }
+
     /// Turns a prompt's text into effects, or says what is wrong with it.
     fn submit(&mut self, p: &Prompt) -> Result<Vec<Effect>, String> {
         let input = p.input.trim();
         let state = self.state.clone().ok_or("not connected")?;
         let effects = match &p.kind {
             PromptKind::Bid { team } => {
-                let amount: Money = input.parse().map_err(|e| format!("{e}"))?;
+                let amount = prompt_parse::amount(input)?;
                 vec![self.send(Command::Bid {
                     team: team.clone(),
                     amount,
                 })]
             }
             PromptKind::RtmRaise { team } => {
-                let amount: Money = input.parse().map_err(|e| format!("{e}"))?;
+                let amount = prompt_parse::amount(input)?;
                 vec![self.send(Command::RtmRaise {
                     team: team.clone(),
                     amount,
                 })]
             }
             PromptKind::RequestAccelerated { team } => {
-                let players = input
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|q| crate::lookup::find_player(&state, q))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let players = prompt_parse::players(input, &state)?;
                 vec![self.send(Command::RequestAccelerated {
                     team: team.clone(),
                     players,
@@ -1031,23 +1085,15 @@ impl App {
                 vec![self.send(Command::Nominate { player: id })]
             }
             PromptKind::AdjustPurse { team } => {
-                let (amount, reason) = input
-                    .split_once(' ')
-                    .ok_or("write an amount and a reason: -50L late penalty")?;
-                let (sign, amount) = match amount.strip_prefix('-') {
-                    Some(rest) => (-1i64, rest),
-                    None => (1, amount.strip_prefix('+').unwrap_or(amount)),
-                };
-                let m: Money = amount.parse().map_err(|e| format!("{e}"))?;
-                let delta = sign * i64::try_from(m.0).map_err(|_| "too large")?;
+                let (delta, reason) = prompt_parse::purse_adjustment(input)?;
                 vec![self.send(Command::AdjustPurse {
                     team: team.clone(),
                     delta,
-                    reason: reason.trim().to_string(),
+                    reason,
                 })]
             }
             PromptKind::EditBase { player } => {
-                let base: Money = input.parse().map_err(|e| format!("{e}"))?;
+                let base = prompt_parse::amount(input)?;
                 let mut p = state
                     .player(*player)
                     .ok_or("that player is gone")?
@@ -1057,22 +1103,9 @@ impl App {
                 vec![self.send(Command::EditPlayer { player: p })]
             }
             PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
-                player: parse_new_player(input, &state)?,
+                player: prompt_parse::new_player(input, &state)?,
             })],
-            PromptKind::ImportPlayers => {
-                // The host reads the file where the user is (and an SSH
-                // host refuses: the server's files are not the user's).
-                // The prompt stays open until the host answers, so a
-                // wrong path can be corrected where it was typed.
-                let path = input.trim();
-                if path.is_empty() {
-                    return Err("which file?".into());
-                }
-                self.mode = Mode::Prompt(p.clone());
-                return Ok(vec![Effect::ReadFile {
-                    path: path.to_string(),
-                }]);
-            }
+            PromptKind::ImportPlayers => return self.ask_for_file(p),
             PromptKind::Search => {
                 self.filter = input.to_string();
                 Vec::new()
@@ -1107,36 +1140,4 @@ impl App {
         self.mode = Mode::Normal;
         Ok(effects)
     }
-}
-
-/// `name, role, country, base, set` → a player (the server assigns the id).
-fn parse_new_player(input: &str, state: &State) -> Result<auction_proto::Player, String> {
-    let parts: Vec<&str> = input.split(',').map(str::trim).collect();
-    let [name, role, country, base, set] = parts.as_slice() else {
-        return Err("five fields: name, role, country, base, set".into());
-    };
-    let role = match role.to_lowercase().as_str() {
-        "bat" | "batter" => auction_proto::Role::Batter,
-        "bowl" | "bowler" => auction_proto::Role::Bowler,
-        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
-        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
-        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
-    };
-    let set = state
-        .sets
-        .iter()
-        .find(|s| s.to_lowercase() == set.to_lowercase())
-        .ok_or_else(|| format!("`{set}` is not a set: {}", state.sets.join(", ")))?;
-    Ok(auction_proto::Player {
-        id: PlayerId(0),
-        name: name.to_string(),
-        role,
-        overseas: !country.eq_ignore_ascii_case("india"),
-        country: country.to_string(),
-        capped: false,
-        base: base.parse().map_err(|e| format!("{e}"))?,
-        set: set.clone(),
-        stats: Default::default(),
-        previous_team: None,
-    })
 }

@@ -168,8 +168,18 @@ impl Export {
     /// naming it, each with its own header: squads, teams, unsold, by_role,
     /// most_expensive.
     pub fn to_csv(&self) -> String {
-        let money = |lakh: u64| Money(lakh).to_string();
-        let squads = self.teams.iter().flat_map(|t| {
+        [
+            self.squads_csv(),
+            self.teams_csv(),
+            self.unsold_csv(),
+            self.by_role_csv(),
+            self.most_expensive_csv(),
+        ]
+        .join("\n")
+    }
+
+    fn squads_csv(&self) -> String {
+        let rows = self.teams.iter().flat_map(|t| {
             t.squad.iter().map(|b| {
                 vec![
                     t.code.clone(),
@@ -182,19 +192,46 @@ impl Export {
                 ]
             })
         });
-        let teams = self.teams.iter().map(|t| {
+        let header = [
+            "team",
+            "player_id",
+            "player",
+            "role",
+            "overseas",
+            "price_lakh",
+            "price",
+        ];
+        table("squads", &header, rows)
+    }
+
+    fn teams_csv(&self) -> String {
+        let rows = self.teams.iter().map(|t| {
             vec![
                 t.code.clone(),
                 t.name.clone(),
                 t.players.to_string(),
                 t.overseas.to_string(),
                 t.spent_lakh.to_string(),
-                money(t.spent_lakh),
+                Money(t.spent_lakh).to_string(),
                 t.purse_left_lakh.to_string(),
-                money(t.purse_left_lakh),
+                Money(t.purse_left_lakh).to_string(),
             ]
         });
-        let unsold = self.unsold.iter().map(|u| {
+        let header = [
+            "team",
+            "name",
+            "players",
+            "overseas",
+            "spent_lakh",
+            "spent",
+            "purse_left_lakh",
+            "purse_left",
+        ];
+        table("teams", &header, rows)
+    }
+
+    fn unsold_csv(&self) -> String {
+        let rows = self.unsold.iter().map(|u| {
             vec![
                 u.id.0.to_string(),
                 u.name.clone(),
@@ -204,15 +241,31 @@ impl Export {
                 u.status.to_string(),
             ]
         });
-        let by_role = self.summary.by_role.iter().map(|r| {
+        let header = [
+            "player_id",
+            "player",
+            "role",
+            "overseas",
+            "base_lakh",
+            "status",
+        ];
+        table("unsold", &header, rows)
+    }
+
+    fn by_role_csv(&self) -> String {
+        let rows = self.summary.by_role.iter().map(|r| {
             vec![
                 r.role.label().to_string(),
                 r.players.to_string(),
                 r.spent_lakh.to_string(),
-                money(r.spent_lakh),
+                Money(r.spent_lakh).to_string(),
             ]
         });
-        let top = self
+        table("by_role", &["role", "players", "spent_lakh", "spent"], rows)
+    }
+
+    fn most_expensive_csv(&self) -> String {
+        let rows = self
             .summary
             .most_expensive
             .iter()
@@ -226,58 +279,8 @@ impl Export {
                     b.price.clone(),
                 ]
             });
-        [
-            table(
-                "squads",
-                &[
-                    "team",
-                    "player_id",
-                    "player",
-                    "role",
-                    "overseas",
-                    "price_lakh",
-                    "price",
-                ],
-                squads,
-            ),
-            table(
-                "teams",
-                &[
-                    "team",
-                    "name",
-                    "players",
-                    "overseas",
-                    "spent_lakh",
-                    "spent",
-                    "purse_left_lakh",
-                    "purse_left",
-                ],
-                teams,
-            ),
-            table(
-                "unsold",
-                &[
-                    "player_id",
-                    "player",
-                    "role",
-                    "overseas",
-                    "base_lakh",
-                    "status",
-                ],
-                unsold,
-            ),
-            table(
-                "by_role",
-                &["role", "players", "spent_lakh", "spent"],
-                by_role,
-            ),
-            table(
-                "most_expensive",
-                &["rank", "player", "team", "price_lakh", "price"],
-                top,
-            ),
-        ]
-        .join("\n")
+        let header = ["rank", "player", "team", "price_lakh", "price"];
+        table("most_expensive", &header, rows)
     }
 }
 

@@ -112,6 +112,22 @@ impl Action {
         self.info().2
     }
 
+    /// The room's actions that ask for confirmation before anything is sent.
+    pub fn confirms(self) -> bool {
+        matches!(
+            self,
+            Action::Sold | Action::Unsold | Action::UndoBid | Action::UndoSale | Action::ResetLot
+        )
+    }
+
+    /// The admin's moves between tabs and through lists.
+    pub fn navigates(self) -> bool {
+        matches!(
+            self,
+            Action::TabNext | Action::TabPrev | Action::Up | Action::Down | Action::Search
+        )
+    }
+
     fn info(self) -> (&'static str, &'static str, Scope) {
         use Scope::*;
         match self {

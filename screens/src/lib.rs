@@ -12,5 +12,6 @@ pub mod export;
 pub mod keymap;
 pub mod link;
 pub mod lookup;
+pub mod prompt_parse;
 pub mod shortlist_edit;
 pub mod ui;

@@ -78,6 +78,22 @@ pub enum Outgoing {
     },
 }
 
+/// The wire form of what the app sends (for a link over WebSocket).
+impl From<Outgoing> for auction_proto::msg::ClientMsg {
+    fn from(out: Outgoing) -> Self {
+        use auction_proto::msg::ClientMsg;
+        match out {
+            Outgoing::Command { id, command } => ClientMsg::Command { id, command },
+            Outgoing::SetPassword { user, password } => ClientMsg::SetPassword { user, password },
+            Outgoing::SetShortlist(entries) => ClientMsg::SetShortlist { entries },
+            Outgoing::History { since, limit } => ClientMsg::History {
+                since,
+                limit: Some(limit),
+            },
+        }
+    }
+}
+
 /// Input from the user's terminal.
 #[derive(Debug, Clone)]
 pub enum Input {

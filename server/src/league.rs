@@ -91,6 +91,8 @@ struct RulesFile {
     accelerated_picks: Option<u32>,
     #[serde(default)]
     rtm_cards: Option<u32>,
+    #[serde(default)]
+    home_country: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -247,6 +249,10 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
         clock: r.clock,
         accelerated_picks: r.accelerated_picks.unwrap_or(10),
         rtm_cards: r.rtm_cards.unwrap_or(0),
+        home_country: r
+            .home_country
+            .clone()
+            .unwrap_or_else(|| "India".to_string()),
     })
 }
 

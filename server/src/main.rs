@@ -367,6 +367,9 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
             origins: Origins::new(cli.allow_origins.clone()),
             tls,
         };
+        // Listen for Ctrl-C and SIGTERM before saying where we listen: a
+        // signal sent right after must stop the server cleanly too.
+        let stop_signal = stop_signal()?;
         let running = start(opts, |var| std::env::var(var).ok()).await?;
         let addr = running.addr;
         println!("{} — auction server", running.league_name);
@@ -389,7 +392,7 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         println!("stop with Ctrl-C");
         let stop = running.shutdown_token();
         tokio::spawn(async move {
-            shutdown_signal().await;
+            stop_signal.await;
             tracing::info!("shutting down");
             stop.cancel();
         });
@@ -398,24 +401,24 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+/// Resolves at the first Ctrl-C or SIGTERM; both are caught from the
+/// moment this is called.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }

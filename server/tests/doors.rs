@@ -84,23 +84,11 @@ fn requests() -> Vec<Outgoing> {
     ]
 }
 
-fn wire(request: Outgoing) -> ClientMsg {
-    match request {
-        Outgoing::Command { id, command } => ClientMsg::Command { id, command },
-        Outgoing::SetPassword { user, password } => ClientMsg::SetPassword { user, password },
-        Outgoing::SetShortlist(entries) => ClientMsg::SetShortlist { entries },
-        Outgoing::History { since, limit } => ClientMsg::History {
-            since,
-            limit: Some(limit),
-        },
-    }
-}
-
 async fn over_websocket(url: &str, user: &str) -> Vec<Answer> {
     let mut client = Client::login(url, user).await;
     let mut answers = Vec::new();
     for request in requests() {
-        send(&mut client.ws, &wire(request)).await;
+        send(&mut client.ws, &ClientMsg::from(request)).await;
         answers.push(ws_answer(&mut client).await);
     }
     answers

@@ -69,3 +69,17 @@ async fn a_full_disk_under_the_log_stops_the_server_with_the_reason() {
     // A log written to a file carries no terminal colour codes.
     assert!(!stderr.contains('\x1b'), "escape codes in the log file");
 }
+
+/// SIGTERM at once after the server says where it listens stops it
+/// cleanly (exit 0, log flushed): the handler is in place before the
+/// first line. It used to be installed after the last one, and a quick
+/// SIGTERM killed the process instead.
+#[test]
+fn sigterm_right_after_start_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..5 {
+        let mut server = ServerProc::start(&dir.path().join(n.to_string()));
+        let status = server.terminate();
+        assert!(status.success(), "start {n}: {status:?}");
+    }
+}

@@ -280,19 +280,59 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         };
         return watch(login, args.json).await;
     }
-    let mut conn = match WsClient::connect(&args.server, args.ca.as_deref()).await {
-        Ok(c) => c,
-        Err(e) => return fail(e),
+    let (conn, welcome, snapshot) = match log_in(&args, &password).await {
+        Ok(opened) => opened,
+        Err(outcome) => return outcome,
     };
-    let welcome = match conn.login(&args.user, &password).await {
+    let (state, seq) = (snapshot.state, snapshot.seq);
+    match &args.command {
+        CtlCommand::State => {
+            if !args.json {
+                print!("{}", describe::summary(&state, seq));
+            }
+            conn.close().await;
+            Outcome::Accepted
+        }
+        CtlCommand::Shortlist { what } => {
+            if !matches!(welcome.access, auction_proto::Access::Team { .. }) {
+                conn.close().await;
+                return fail("only a team account has a war room");
+            }
+            let current = welcome.shortlist.clone().unwrap_or_default();
+            shortlist(conn, &state, current, what).await
+        }
+        CtlCommand::Export { format, out } => {
+            conn.close().await;
+            export(&state, seq, format, out.as_deref())
+        }
+        CtlCommand::History { since } => history(conn, &state, *since, args.json).await,
+        command => match to_command(command, &welcome.access, &state).await {
+            Ok(command) => submit(conn, command, args.json).await,
+            Err(e) => {
+                conn.close().await;
+                fail(e)
+            }
+        },
+    }
+}
+
+/// Connects and logs in; with `--json`, prints the welcome.
+async fn log_in(
+    args: &CtlArgs,
+    password: &str,
+) -> Result<(WsClient, crate::net::Welcome, auction_proto::Snapshot), Outcome> {
+    let mut conn = WsClient::connect(&args.server, args.ca.as_deref())
+        .await
+        .map_err(fail)?;
+    let welcome = match conn.login(&args.user, password).await {
         Ok(w) => w,
         Err(NetError::Server { message, .. }) => {
-            return fail(format!("login as {} failed: {message}", args.user));
+            return Err(fail(format!("login as {} failed: {message}", args.user)));
         }
-        Err(e) => return fail(e),
+        Err(e) => return Err(fail(e)),
     };
     let Some(snapshot) = welcome.snapshot.clone() else {
-        return fail("the server sent no snapshot");
+        return Err(fail("the server sent no snapshot"));
     };
     if args.json && !matches!(args.command, CtlCommand::Export { .. }) {
         let welcome_msg = ServerMsg::Welcome {
@@ -306,77 +346,65 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         };
         print_json(&welcome_msg.to_json());
     }
-    let state = snapshot.state;
-    let team = |code: &str| TeamCode::new(code);
-    // Commands made for a team: a team account's own, or --team.
-    let acting = match &args.command {
-        CtlCommand::Rtm { team: code, .. }
-        | CtlCommand::RtmRaise { team: code, .. }
-        | CtlCommand::RequestAccelerated { team: code, .. } => {
-            let own = match &welcome.access {
-                auction_proto::Access::Team { team } => Some(team.clone()),
-                _ => None,
-            };
-            match code.as_deref().map(team).or(own) {
-                Some(code) => Some(code),
-                None => {
-                    conn.close().await;
-                    return fail("say which team with --team");
-                }
-            }
+    Ok((conn, welcome, snapshot))
+}
+
+fn export(
+    state: &State,
+    seq: u64,
+    format: &ExportFormat,
+    out: Option<&std::path::Path>,
+) -> Outcome {
+    let export = auction_screens::export::build(state, seq);
+    let text = match format {
+        ExportFormat::Csv => export.to_csv(),
+        ExportFormat::Json => export.to_json(),
+    };
+    match out {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => Outcome::Accepted,
+            Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+        },
+        None => {
+            print!("{text}");
+            Outcome::Accepted
         }
+    }
+}
+
+/// The team a team command is for: `--team`, else the account's own.
+fn acting_team(code: &Option<String>, access: &auction_proto::Access) -> Result<TeamCode, String> {
+    let own = match access {
+        auction_proto::Access::Team { team } => Some(team.clone()),
         _ => None,
     };
-    let command = match &args.command {
-        CtlCommand::State => {
-            if !args.json {
-                print!("{}", describe::summary(&state, snapshot.seq));
-            }
-            conn.close().await;
-            return Outcome::Accepted;
-        }
-        CtlCommand::Shortlist { what } => {
-            if !matches!(welcome.access, auction_proto::Access::Team { .. }) {
-                conn.close().await;
-                return fail("only a team account has a war room");
-            }
-            let current = welcome.shortlist.clone().unwrap_or_default();
-            return shortlist(conn, &state, current, what).await;
-        }
-        CtlCommand::Export { format, out } => {
-            conn.close().await;
-            let export = auction_screens::export::build(&state, snapshot.seq);
-            let text = match format {
-                ExportFormat::Csv => export.to_csv(),
-                ExportFormat::Json => export.to_json(),
-            };
-            return match out {
-                Some(path) => match std::fs::write(path, text) {
-                    Ok(()) => Outcome::Accepted,
-                    Err(e) => fail(format!("cannot write {}: {e}", path.display())),
-                },
-                None => {
-                    print!("{text}");
-                    Outcome::Accepted
-                }
-            };
-        }
-        CtlCommand::History { since } => return history(conn, &state, *since, args.json).await,
-        // Handled before logging in (it keeps its own reconnecting session).
-        CtlCommand::Watch => return Outcome::Failed,
+    code.as_deref()
+        .map(TeamCode::new)
+        .or(own)
+        .ok_or_else(|| "say which team with --team".to_string())
+}
+
+/// The auction command a ctl command stands for.
+async fn to_command(
+    command: &CtlCommand,
+    access: &auction_proto::Access,
+    state: &State,
+) -> Result<Command, String> {
+    Ok(match command {
         CtlCommand::Start { seed } => Command::Start { seed: *seed },
         CtlCommand::Pause => Command::Pause,
         CtlCommand::Resume => Command::Resume,
         CtlCommand::Next => Command::Next,
-        CtlCommand::Nominate { player } => match find_player(&state, player) {
-            Ok(id) => Command::Nominate { player: id },
-            Err(e) => return fail(e),
+        CtlCommand::Nominate { player } => Command::Nominate {
+            player: find_player(state, player)?,
         },
-        CtlCommand::Bid { team: t, amount } => Command::Bid {
-            team: team(t),
+        CtlCommand::Bid { team, amount } => Command::Bid {
+            team: TeamCode::new(team),
             amount: *amount,
         },
-        CtlCommand::Raise { team: t } => Command::Raise { team: team(t) },
+        CtlCommand::Raise { team } => Command::Raise {
+            team: TeamCode::new(team),
+        },
         CtlCommand::Once => Command::GoingOnce,
         CtlCommand::Twice => Command::GoingTwice,
         CtlCommand::Sold => Command::Sold,
@@ -385,44 +413,40 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         CtlCommand::UndoSale => Command::UndoSale,
         CtlCommand::ResetLot => Command::ResetLot,
         CtlCommand::Accelerated => Command::OpenAccelerated,
-        CtlCommand::Rtm { action, .. } => {
-            let code = acting.clone().expect("resolved above");
-            let action = match action {
+        CtlCommand::Rtm { action, team } => Command::Rtm {
+            team: acting_team(team, access)?,
+            action: match action {
                 RtmArg::Use => auction_proto::RtmAction::UseCard,
                 RtmArg::Decline => auction_proto::RtmAction::Decline,
                 RtmArg::Match => auction_proto::RtmAction::MatchPrice,
-            };
-            Command::Rtm { team: code, action }
-        }
-        CtlCommand::RtmRaise { amount, .. } => Command::RtmRaise {
-            team: acting.clone().expect("resolved above"),
+            },
+        },
+        CtlCommand::RtmRaise { amount, team } => Command::RtmRaise {
+            team: acting_team(team, access)?,
             amount: *amount,
         },
-        CtlCommand::RequestAccelerated { players, .. } => {
-            let code = acting.clone().expect("resolved above");
-            let ids: Result<Vec<_>, _> = players.iter().map(|q| find_player(&state, q)).collect();
-            match ids {
-                Ok(players) => Command::RequestAccelerated {
-                    team: code,
-                    players,
-                },
-                Err(e) => {
-                    conn.close().await;
-                    return fail(e);
-                }
-            }
-        }
+        CtlCommand::RequestAccelerated { players, team } => Command::RequestAccelerated {
+            team: acting_team(team, access)?,
+            players: players
+                .iter()
+                .map(|q| find_player(state, q))
+                .collect::<Result<_, _>>()?,
+        },
         CtlCommand::ImportPlayers { file } => {
             let file = file.display().to_string();
-            match crate::host::read_capped(&file).await {
-                Ok(csv) => Command::ImportPlayers { csv, file },
-                Err(e) => {
-                    conn.close().await;
-                    return fail(e);
-                }
-            }
+            let csv = crate::host::read_capped(&file).await?;
+            Command::ImportPlayers { csv, file }
         }
-    };
+        CtlCommand::State
+        | CtlCommand::Shortlist { .. }
+        | CtlCommand::Export { .. }
+        | CtlCommand::History { .. }
+        | CtlCommand::Watch => return Err("not an auction command".into()),
+    })
+}
+
+/// Sends one command and waits for its answer.
+async fn submit(mut conn: WsClient, command: Command, json: bool) -> Outcome {
     let id = format!("ctl-{:016x}", rand::random::<u64>());
     if let Err(e) = conn
         .send(&ClientMsg::Command {
@@ -440,7 +464,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
         };
         match msg {
             ServerMsg::Accepted { id: got, seq } if got == id => {
-                if args.json {
+                if json {
                     print_json(&raw);
                 } else {
                     println!("accepted seq={seq}");
@@ -452,7 +476,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
                 code,
                 message,
             } if got == id => {
-                if args.json {
+                if json {
                     print_json(&raw);
                 }
                 eprintln!("rejected: {code}: {message}");
@@ -460,7 +484,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             }
             ServerMsg::Error { message, .. } => return fail(message),
             _ => {
-                if args.json {
+                if json {
                     print_json(&raw);
                 }
             }

@@ -244,36 +244,15 @@ async fn connection(
                     Err(e) => return lost(e.to_string()),
                 };
                 last_heard = tokio::time::Instant::now();
-                let ev = match msg {
-                    ServerMsg::Event(e) if e.seq == seq + 1 => {
-                        seq = e.seq;
-                        NetEvent::Event(e)
-                    }
-                    ServerMsg::Event(e) if e.seq <= seq => continue,
-                    ServerMsg::Event(_) => {
-                        // A gap: never show a state that skipped something.
-                        if !awaiting_snapshot {
-                            awaiting_snapshot = true;
-                            if conn.send(&ClientMsg::Snapshot).await.is_err() {
-                                return lost("connection lost".into());
-                            }
+                let ev = match incoming(msg, &mut seq, &mut awaiting_snapshot) {
+                    Ok(ev) => ev,
+                    Err(Withheld::Skip) => continue,
+                    Err(Withheld::AskSnapshot) => {
+                        if conn.send(&ClientMsg::Snapshot).await.is_err() {
+                            return lost("connection lost".into());
                         }
                         continue;
                     }
-                    ServerMsg::Snapshot(s) => {
-                        awaiting_snapshot = false;
-                        seq = s.seq;
-                        NetEvent::Snapshot(s)
-                    }
-                    ServerMsg::Welcome { .. } => continue,
-                    ServerMsg::Accepted { id, seq } => NetEvent::Accepted { id, seq },
-                    ServerMsg::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
-                    ServerMsg::History { entries, .. } => NetEvent::History(entries),
-                    ServerMsg::Pong { nonce } => NetEvent::Rtt(now_ms().saturating_sub(nonce)),
-                    ServerMsg::PasswordSet { user } => NetEvent::Done(format!("password of {user} set; its sessions were logged out")),
-                    ServerMsg::Error { code, message } => NetEvent::Error { code, message },
-                    ServerMsg::Presence { online } => NetEvent::Presence(online),
-                    ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),
                 };
                 *resume = Some(Resume { token: token.clone(), seq });
                 if events.send(ev).await.is_err() {
@@ -281,16 +260,11 @@ async fn connection(
                 }
             }
             msg = out.recv() => {
-                let msg = match msg {
-                    None => {
-                        conn.close().await;
-                        return End::AppGone;
-                    }
-                    Some(Outgoing::Command { id, command }) => ClientMsg::Command { id, command },
-                    Some(Outgoing::SetPassword { user, password }) => ClientMsg::SetPassword { user, password },
-                    Some(Outgoing::SetShortlist(entries)) => ClientMsg::SetShortlist { entries },
-                    Some(Outgoing::History { since, limit }) => ClientMsg::History { since, limit: Some(limit) },
+                let Some(msg) = msg else {
+                    conn.close().await;
+                    return End::AppGone;
                 };
+                let msg = ClientMsg::from(msg);
                 if let Err(e) = conn.send(&msg).await {
                     return lost(e.to_string());
                 }
@@ -312,4 +286,49 @@ async fn connection(
             }
         }
     }
+}
+
+/// Why a message from the server is not passed to the app.
+enum Withheld {
+    /// Already seen, or not for the app.
+    Skip,
+    /// A gap in the events: ask for a snapshot (once) instead.
+    AskSnapshot,
+}
+
+/// Turns a server message into an app event, keeping `seq` gapless: an
+/// event that skips one is never shown; a snapshot is asked for instead.
+fn incoming(
+    msg: ServerMsg,
+    seq: &mut u64,
+    awaiting_snapshot: &mut bool,
+) -> Result<NetEvent, Withheld> {
+    Ok(match msg {
+        ServerMsg::Event(e) if e.seq == *seq + 1 => {
+            *seq = e.seq;
+            NetEvent::Event(e)
+        }
+        ServerMsg::Event(e) if e.seq <= *seq => return Err(Withheld::Skip),
+        ServerMsg::Event(_) if *awaiting_snapshot => return Err(Withheld::Skip),
+        ServerMsg::Event(_) => {
+            *awaiting_snapshot = true;
+            return Err(Withheld::AskSnapshot);
+        }
+        ServerMsg::Snapshot(s) => {
+            *awaiting_snapshot = false;
+            *seq = s.seq;
+            NetEvent::Snapshot(s)
+        }
+        ServerMsg::Welcome { .. } => return Err(Withheld::Skip),
+        ServerMsg::Accepted { id, seq } => NetEvent::Accepted { id, seq },
+        ServerMsg::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
+        ServerMsg::History { entries, .. } => NetEvent::History(entries),
+        ServerMsg::Pong { nonce } => NetEvent::Rtt(now_ms().saturating_sub(nonce)),
+        ServerMsg::PasswordSet { user } => NetEvent::Done(format!(
+            "password of {user} set; its sessions were logged out"
+        )),
+        ServerMsg::Error { code, message } => NetEvent::Error { code, message },
+        ServerMsg::Presence { online } => NetEvent::Presence(online),
+        ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),
+    })
 }

@@ -60,15 +60,52 @@ fn big_amount(m: auction_proto::Money) -> String {
     m.to_string().trim_start_matches('₹').replace("Cr", "CR")
 }
 
+/// One centred line at the top of `area`.
+fn centred<'a>(frame: &mut Frame, area: Rect, line: impl Into<Line<'a>>) {
+    frame.render_widget(
+        Paragraph::new(line.into()).alignment(Alignment::Center),
+        Rect { height: 1, ..area },
+    );
+}
+
+/// What is left of `area` below row `y`.
+fn below(area: Rect, y: u16) -> Rect {
+    Rect {
+        y,
+        height: area.bottom().saturating_sub(y),
+        ..area
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
     let board_h = (state.teams.len() as u16 + 2).min(area.height / 3);
-    let [header, main, board, ticker] = Layout::vertical([
+    let [header_area, main, board_area, ticker_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(board_h),
         Constraint::Length(1),
     ])
     .areas(area);
+    header(frame, header_area, app, state, theme);
+    if let Some(b) = &app.banner {
+        banner(frame, main, b, state, theme);
+    } else if let Some(entry) = state.lot.as_ref().and_then(|l| state.player(l.player)) {
+        lot(frame, main, &entry.player, state, theme);
+    } else {
+        let text = match state.phase {
+            Phase::NotStarted => "Auction starts soon".to_string(),
+            _ => match state.next_in_queue().and_then(|id| state.player(id)) {
+                Some(p) => format!("Next: {}", p.player.name),
+                None => "Round complete".to_string(),
+            },
+        };
+        big(frame, main, &text, theme.bold());
+    }
+    board(frame, board_area, state, theme);
+    ticker(frame, ticker_area, state, theme);
+}
+
+fn header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
     let status = match state.phase {
         Phase::Paused => Span::styled(" · PAUSED", theme.warn()),
         Phase::NotStarted => Span::styled(" · starting soon", theme.dim()),
@@ -79,123 +116,78 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Them
             Span::styled(state.league_name.clone(), theme.bold()),
             status,
         ])),
-        header,
+        area,
     );
     frame.render_widget(
         Paragraph::new(Line::from(conn_span(app, theme))).alignment(Alignment::Right),
-        header,
+        area,
     );
+}
 
-    let mut y = main.y;
-    let bottom = main.bottom();
-    let rest = |y: u16| Rect {
-        x: main.x,
-        y,
-        width: main.width,
-        height: bottom.saturating_sub(y),
+/// SOLD / UNSOLD, the player, and the price and buyer.
+fn banner(frame: &mut Frame, area: Rect, b: &crate::app::Banner, state: &State, theme: Theme) {
+    let (word, style) = match &b.sold {
+        Some((team, _)) => ("SOLD", team_style(state, team, theme)),
+        None => ("UNSOLD", theme.warn()),
     };
-    if let Some(b) = &app.banner {
-        let (word, style) = match &b.sold {
-            Some((team, _)) => ("SOLD", team_style(state, team, theme)),
-            None => ("UNSOLD", theme.warn()),
-        };
-        y += big(frame, rest(y), word, style);
-        y += big(frame, rest(y), &b.player, theme.bold());
-        if let Some((team, price)) = &b.sold {
-            let name = state
-                .team(team)
-                .map(|t| t.team.name.clone())
-                .unwrap_or_default();
-            y += big(frame, rest(y), &big_amount(*price), theme.bold());
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    format!("to {name}"),
-                    team_style(state, team, theme),
-                ))
-                .alignment(Alignment::Center),
-                Rect {
-                    height: 1,
-                    ..rest(y)
-                },
-            );
-        }
-    } else if let Some(entry) = state.lot.as_ref().and_then(|l| state.player(l.player)) {
-        let p = &entry.player;
-        y += big(frame, rest(y), &p.name, theme.bold());
-        let info = format!("{} · {} · base {}", player_tags(p), p.set, p.base);
-        frame.render_widget(
-            Paragraph::new(info).alignment(Alignment::Center),
-            Rect {
-                height: 1,
-                ..rest(y)
-            },
-        );
-        y += 1;
-        frame.render_widget(
-            Paragraph::new(Span::styled(stats_line(p), theme.dim())).alignment(Alignment::Center),
-            Rect {
-                height: 1,
-                ..rest(y)
-            },
-        );
-        y += 2;
-        match state.leader() {
-            Some(bid) => {
-                let style = team_style(state, &bid.team, theme);
-                y += big(frame, rest(y), &big_amount(bid.amount), style);
-                let name = state
-                    .team(&bid.team)
-                    .map(|t| t.team.name.clone())
-                    .unwrap_or_default();
-                let stage = state
-                    .lot
-                    .as_ref()
-                    .map(|l| l.stage.label())
-                    .unwrap_or_default();
-                let stage = crate::describe::rtm_status(state).unwrap_or(stage.to_string());
-                let line = Line::from(vec![
-                    Span::styled(name, style),
-                    Span::styled(format!("  ·  {stage}"), theme.warn()),
-                ]);
-                frame.render_widget(
-                    Paragraph::new(line).alignment(Alignment::Center),
-                    Rect {
-                        height: 1,
-                        ..rest(y)
-                    },
-                );
-            }
-            None => {
-                frame.render_widget(
-                    Paragraph::new(Span::styled(
-                        format!("Bidding opens at {}", p.base),
-                        theme.accent(),
-                    ))
-                    .alignment(Alignment::Center),
-                    Rect {
-                        height: 1,
-                        ..rest(y)
-                    },
-                );
-            }
-        }
-    } else {
-        let text = match state.phase {
-            Phase::NotStarted => "Auction starts soon".to_string(),
-            _ => match state.next_in_queue().and_then(|id| state.player(id)) {
-                Some(p) => format!("Next: {}", p.player.name),
-                None => "Round complete".to_string(),
-            },
-        };
-        big(frame, rest(y), &text, theme.bold());
+    let mut y = area.y;
+    y += big(frame, below(area, y), word, style);
+    y += big(frame, below(area, y), &b.player, theme.bold());
+    if let Some((team, price)) = &b.sold {
+        y += big(frame, below(area, y), &big_amount(*price), theme.bold());
+        let name = team_name(state, team);
+        let to = Span::styled(format!("to {name}"), team_style(state, team, theme));
+        centred(frame, below(area, y), to);
     }
+}
 
-    // Purse leaderboard, most money left first.
+fn team_name(state: &State, team: &auction_proto::TeamCode) -> String {
+    state
+        .team(team)
+        .map(|t| t.team.name.clone())
+        .unwrap_or_default()
+}
+
+/// The player on the block and the bidding.
+fn lot(frame: &mut Frame, area: Rect, p: &auction_proto::Player, state: &State, theme: Theme) {
+    let mut y = area.y;
+    y += big(frame, below(area, y), &p.name, theme.bold());
+    let info = format!("{} · {} · base {}", player_tags(p), p.set, p.base);
+    centred(frame, below(area, y), info);
+    y += 1;
+    centred(
+        frame,
+        below(area, y),
+        Span::styled(stats_line(p), theme.dim()),
+    );
+    y += 2;
+    let Some(bid) = state.leader() else {
+        let opens = Span::styled(format!("Bidding opens at {}", p.base), theme.accent());
+        centred(frame, below(area, y), opens);
+        return;
+    };
+    let style = team_style(state, &bid.team, theme);
+    y += big(frame, below(area, y), &big_amount(bid.amount), style);
+    let stage = state
+        .lot
+        .as_ref()
+        .map(|l| l.stage.label())
+        .unwrap_or_default();
+    let stage = crate::describe::rtm_status(state).unwrap_or(stage.to_string());
+    let line = Line::from(vec![
+        Span::styled(team_name(state, &bid.team), style),
+        Span::styled(format!("  ·  {stage}"), theme.warn()),
+    ]);
+    centred(frame, below(area, y), line);
+}
+
+/// Purse leaderboard, most money left first, in two columns.
+fn board(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut teams: Vec<_> = state.teams.iter().collect();
     teams.sort_by(|a, b| b.purse.cmp(&a.purse).then(a.team.code.cmp(&b.team.code)));
     let half = teams.len().div_ceil(2);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(board);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     for (col, chunk) in [left, right].into_iter().zip(teams.chunks(half.max(1))) {
         let lines: Vec<Line> = chunk
             .iter()
@@ -222,6 +214,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Them
             col,
         );
     }
+}
+
+/// The last sales, one line.
+fn ticker(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let sales: Vec<Span> = recent_sales(state)
         .into_iter()
         .take(6)
@@ -235,5 +231,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Them
         .collect();
     let mut line = vec![Span::styled("Sold: ", theme.dim())];
     line.extend(sales);
-    frame.render_widget(Paragraph::new(Line::from(line)), ticker);
+    frame.render_widget(Paragraph::new(Line::from(line)), area);
 }

@@ -57,6 +57,7 @@ pub fn small_league() -> League {
             clock: None,
             accelerated_picks: 2,
             rtm_cards: 0,
+            home_country: "India".into(),
         },
         teams: ["MI", "CSK", "RCB"]
             .iter()

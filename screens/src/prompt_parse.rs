@@ -1,0 +1,66 @@
+//! What the admin and the owners type into prompts, turned into values:
+//! pure functions, each with the message a person needs when it is wrong.
+
+use auction_proto::{Money, PlayerId, State};
+
+/// `75`, `75L`, `1.25cr` → an amount.
+pub fn amount(input: &str) -> Result<Money, String> {
+    input.trim().parse().map_err(|e| format!("{e}"))
+}
+
+/// `pant, kohli, 12` → those players (names, unique parts of names, ids).
+pub fn players(input: &str, state: &State) -> Result<Vec<PlayerId>, String> {
+    input
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|q| crate::lookup::find_player(state, q))
+        .collect()
+}
+
+/// `-50L late penalty` → (-50 lakh, "late penalty"); `+1cr bonus` likewise.
+pub fn purse_adjustment(input: &str) -> Result<(i64, String), String> {
+    let (amount, reason) = input
+        .trim()
+        .split_once(' ')
+        .ok_or("write an amount and a reason: -50L late penalty")?;
+    let (sign, amount) = match amount.strip_prefix('-') {
+        Some(rest) => (-1i64, rest),
+        None => (1, amount.strip_prefix('+').unwrap_or(amount)),
+    };
+    let m = self::amount(amount)?;
+    let delta = i64::try_from(m.0).map_err(|_| "too large")?;
+    Ok((sign * delta, reason.trim().to_string()))
+}
+
+/// `name, role, country, base, set` → a player (the server assigns the id).
+pub fn new_player(input: &str, state: &State) -> Result<auction_proto::Player, String> {
+    let parts: Vec<&str> = input.split(',').map(str::trim).collect();
+    let [name, role, country, base, set] = parts.as_slice() else {
+        return Err("five fields: name, role, country, base, set".into());
+    };
+    let role = match role.to_lowercase().as_str() {
+        "bat" | "batter" => auction_proto::Role::Batter,
+        "bowl" | "bowler" => auction_proto::Role::Bowler,
+        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
+        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
+        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
+    };
+    let set = state
+        .sets
+        .iter()
+        .find(|s| s.to_lowercase() == set.to_lowercase())
+        .ok_or_else(|| format!("`{set}` is not a set: {}", state.sets.join(", ")))?;
+    Ok(auction_proto::Player {
+        id: PlayerId(0),
+        name: name.to_string(),
+        role,
+        overseas: state.rules.is_overseas(country),
+        country: country.to_string(),
+        capped: false,
+        base: base.parse().map_err(|e| format!("{e}"))?,
+        set: set.clone(),
+        stats: Default::default(),
+        previous_team: None,
+    })
+}
