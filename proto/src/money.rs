@@ -47,6 +47,12 @@ impl Money {
         Money(n)
     }
 
+    /// The largest purse or price the auction deals in (₹1 crore crore).
+    /// Far below `u64::MAX`, so that a purse at the ceiling plus any refund
+    /// or raise still fits: amounts over it are refused where they come in
+    /// (typed amounts, purse adjustments, leagues).
+    pub const MAX: Money = Money(LAKH_PER_CRORE * 10_000_000);
+
     pub const fn crore(n: u64) -> Money {
         Money(n * LAKH_PER_CRORE)
     }
@@ -63,6 +69,12 @@ impl Money {
         Money(self.0.saturating_sub(other.0))
     }
 
+    /// For the fold, which cannot refuse: the rules keep amounts far below
+    /// the point where this would saturate (see [`Money::MAX`]).
+    pub fn saturating_add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }
@@ -70,20 +82,6 @@ impl Money {
     /// Applies a signed adjustment, refusing to go below zero or overflow.
     pub fn checked_add_signed(self, delta: i64) -> Option<Money> {
         self.0.checked_add_signed(delta).map(Money)
-    }
-}
-
-impl std::ops::Add for Money {
-    type Output = Money;
-    fn add(self, rhs: Money) -> Money {
-        Money(self.0 + rhs.0)
-    }
-}
-
-impl std::ops::Sub for Money {
-    type Output = Money;
-    fn sub(self, rhs: Money) -> Money {
-        Money(self.0 - rhs.0)
     }
 }
 
@@ -175,6 +173,7 @@ impl FromStr for Money {
             .checked_mul(10u64.pow(scale))
             .and_then(|w| w.checked_add(frac_value))
             .map(Money)
+            .filter(|m| *m <= Money::MAX)
             .ok_or_else(too_large)
     }
 }
@@ -240,6 +239,11 @@ mod tests {
         ));
         assert!(matches!(
             "99999999999999999999999".parse::<Money>(),
+            Err(MoneyError::TooLarge(_))
+        ));
+        assert_eq!("10000000cr".parse::<Money>(), Ok(Money::MAX));
+        assert!(matches!(
+            "10000000.01cr".parse::<Money>(),
             Err(MoneyError::TooLarge(_))
         ));
     }

@@ -269,7 +269,7 @@ impl State {
         let lot = self.lot.as_ref()?;
         Some(match lot.bids.last() {
             None => self.player(lot.player)?.player.base,
-            Some(b) => b.amount + self.rules.step_at(b.amount),
+            Some(b) => b.amount.checked_add(self.rules.step_at(b.amount))?,
         })
     }
 
@@ -477,7 +477,7 @@ impl State {
                 if let Outcome::Sold { team, price, rtm } = &closed.outcome
                     && let Some(t) = self.team_mut(team)
                 {
-                    t.purse = t.purse + *price;
+                    t.purse = t.purse.saturating_add(*price);
                     if *rtm {
                         t.rtm_left += 1;
                     }

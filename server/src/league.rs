@@ -202,6 +202,9 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
     if r.purse == Money::ZERO {
         return Err(("purse", "must be more than zero".into()));
     }
+    if r.purse > Money::MAX {
+        return Err(("purse", format!("must not exceed {}", Money::MAX)));
+    }
     if r.squad_max == 0 || r.squad_min > r.squad_max {
         return Err((
             "squad_min",
@@ -406,6 +409,9 @@ pub fn check_player(p: &Player, sets: &[String]) -> Result<(), (&'static str, St
     }
     if p.base == Money::ZERO {
         return Err(("base", "the base price must be more than zero".into()));
+    }
+    if p.base > Money::MAX {
+        return Err(("base", format!("must not exceed {}", Money::MAX)));
     }
     if !sets.iter().any(|s| s == &p.set) {
         return Err((

@@ -545,6 +545,33 @@ fn purse_adjustments_are_checked() {
     assert_eq!((mi.purse, mi.adjusted), (Money(950), -50));
 }
 
+/// Absurd purse adjustments used to take a purse to u64::MAX; refunding a
+/// sale on top of it then overflowed (a panic in the engine in debug, money
+/// wrapped to nearly nothing in release). Money now has a ceiling and every
+/// sum is checked.
+#[test]
+fn no_adjustment_or_refund_can_overflow_a_purse() {
+    let mut room = Room::lot(6);
+    room.bid("MI", 300).unwrap();
+    room.ok(&presenter(), Command::Sold);
+    let adj = |delta: i64| Command::AdjustPurse {
+        team: t("MI"),
+        delta,
+        reason: "absurd".into(),
+    };
+    room.refuses(&admin(), adj(i64::MAX), RejectCode::InvalidAdjustment);
+    let purse = room.state.team(&t("MI")).unwrap().purse;
+    let to_ceiling = i64::try_from(Money::MAX.as_lakh() - purse.as_lakh()).unwrap();
+    room.ok(&admin(), adj(to_ceiling));
+    room.refuses(&admin(), adj(1), RejectCode::InvalidAdjustment);
+    // The refund of the sale lands above the ceiling and is still exact.
+    room.ok(&presenter(), Command::UndoSale);
+    let mi = room.state.team(&t("MI")).unwrap();
+    assert_eq!(mi.purse, Money(Money::MAX.as_lakh() + 300));
+    // And the next bid above any amount is checked, not wrapped.
+    assert!(room.state.next_bid().is_some());
+}
+
 #[test]
 fn players_can_be_added_edited_and_withdrawn_but_not_on_the_block_or_sold() {
     let mut room = Room::new();

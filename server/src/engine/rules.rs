@@ -386,7 +386,12 @@ fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
             ));
         }
         Some(leader) => {
-            let min = leader.amount + rules.step_at(leader.amount);
+            let Some(min) = leader.amount.checked_add(rules.step_at(leader.amount)) else {
+                return Err(no(
+                    RejectCode::OverMaxBid,
+                    format!("no bid can top {}", leader.amount),
+                ));
+            };
             if amount < min {
                 return Err(no(
                     RejectCode::BelowMinimum,
@@ -664,6 +669,12 @@ fn adjust(state: &State, code: &TeamCode, delta: i64, reason: &str) -> Decision 
             format!("{code}'s purse of {} cannot go below zero", team.purse),
         )
     })?;
+    if delta > 0 && purse > Money::MAX {
+        return Err(no(
+            RejectCode::InvalidAdjustment,
+            format!("a purse cannot go above {}", Money::MAX),
+        ));
+    }
     if let Some(leader) = state.leader()
         && &leader.team == code
         && purse < leader.amount
