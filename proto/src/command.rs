@@ -10,6 +10,14 @@ use crate::money::Money;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+#[derive(strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(CommandKind),
+    derive(strum::IntoStaticStr, strum::VariantArray),
+    strum(serialize_all = "snake_case")
+)]
 pub enum Command {
     /// Start the auction. The nomination order inside each set is shuffled
     /// with `seed`; the server draws one when it is absent.
@@ -107,39 +115,25 @@ pub enum RtmAction {
 
 impl Command {
     pub fn name(&self) -> &'static str {
-        match self {
-            Command::Start { .. } => "start",
-            Command::Pause => "pause",
-            Command::Resume => "resume",
-            Command::Next => "next",
-            Command::Nominate { .. } => "nominate",
-            Command::Bid { .. } => "bid",
-            Command::Raise { .. } => "raise",
-            Command::GoingOnce => "going_once",
-            Command::GoingTwice => "going_twice",
-            Command::Sold => "sold",
-            Command::Unsold => "unsold",
-            Command::UndoBid => "undo_bid",
-            Command::UndoSale => "undo_sale",
-            Command::AdjustPurse { .. } => "adjust_purse",
-            Command::AddPlayer { .. } => "add_player",
-            Command::ImportPlayers { .. } => "import_players",
-            Command::Rtm { .. } => "rtm",
-            Command::RtmRaise { .. } => "rtm_raise",
-            Command::RequestAccelerated { .. } => "request_accelerated",
-            Command::EditPlayer { .. } => "edit_player",
-            Command::WithdrawPlayer { .. } => "withdraw_player",
-            Command::ResetLot => "reset_lot",
-            Command::ResetAuction => "reset_auction",
-            Command::OpenAccelerated => "open_accelerated",
-            Command::Tick => "tick",
-        }
+        self.into()
     }
 }
 
 /// Why the engine refused a command. Each has a stable snake_case code on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RejectCode {
     /// The actor's role may not issue this command.
     Forbidden,
@@ -178,71 +172,11 @@ pub enum RejectCode {
 
 impl RejectCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [RejectCode; 29] = [
-        RejectCode::Forbidden,
-        RejectCode::WrongTeam,
-        RejectCode::NotStarted,
-        RejectCode::AlreadyStarted,
-        RejectCode::Paused,
-        RejectCode::NotPaused,
-        RejectCode::NoLot,
-        RejectCode::LotInProgress,
-        RejectCode::UnknownTeam,
-        RejectCode::UnknownPlayer,
-        RejectCode::PlayerUnavailable,
-        RejectCode::NoPlayersLeft,
-        RejectCode::BelowBase,
-        RejectCode::BelowMinimum,
-        RejectCode::AlreadyLeading,
-        RejectCode::OverMaxBid,
-        RejectCode::SquadFull,
-        RejectCode::OverseasFull,
-        RejectCode::NoLeader,
-        RejectCode::HasBids,
-        RejectCode::WrongStage,
-        RejectCode::NothingToUndo,
-        RejectCode::InvalidPlayer,
-        RejectCode::InvalidAdjustment,
-        RejectCode::SetsNotDone,
-        RejectCode::NoUnsoldPlayers,
-        RejectCode::TooManyPicks,
-        RejectCode::ClockNotDue,
-        RejectCode::Unavailable,
-    ];
+    pub const ALL: &[RejectCode] = <RejectCode as strum::VariantArray>::VARIANTS;
 
     /// The wire spelling (the same as serde's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RejectCode::Forbidden => "forbidden",
-            RejectCode::WrongTeam => "wrong_team",
-            RejectCode::NotStarted => "not_started",
-            RejectCode::AlreadyStarted => "already_started",
-            RejectCode::Paused => "paused",
-            RejectCode::NotPaused => "not_paused",
-            RejectCode::NoLot => "no_lot",
-            RejectCode::LotInProgress => "lot_in_progress",
-            RejectCode::UnknownTeam => "unknown_team",
-            RejectCode::UnknownPlayer => "unknown_player",
-            RejectCode::PlayerUnavailable => "player_unavailable",
-            RejectCode::NoPlayersLeft => "no_players_left",
-            RejectCode::BelowBase => "below_base",
-            RejectCode::BelowMinimum => "below_minimum",
-            RejectCode::AlreadyLeading => "already_leading",
-            RejectCode::OverMaxBid => "over_max_bid",
-            RejectCode::SquadFull => "squad_full",
-            RejectCode::OverseasFull => "overseas_full",
-            RejectCode::NoLeader => "no_leader",
-            RejectCode::HasBids => "has_bids",
-            RejectCode::WrongStage => "wrong_stage",
-            RejectCode::NothingToUndo => "nothing_to_undo",
-            RejectCode::InvalidPlayer => "invalid_player",
-            RejectCode::InvalidAdjustment => "invalid_adjustment",
-            RejectCode::SetsNotDone => "sets_not_done",
-            RejectCode::NoUnsoldPlayers => "no_unsold_players",
-            RejectCode::TooManyPicks => "too_many_picks",
-            RejectCode::ClockNotDue => "clock_not_due",
-            RejectCode::Unavailable => "unavailable",
-        }
+        self.into()
     }
 }
 
@@ -275,7 +209,7 @@ mod tests {
 
     #[test]
     fn code_names_match_serde() {
-        for code in RejectCode::ALL {
+        for &code in RejectCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
     }

@@ -10,6 +10,14 @@ use crate::state::{Stage, Timer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+#[derive(strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(EventKind),
+    derive(strum::IntoStaticStr, strum::VariantArray),
+    strum(serialize_all = "snake_case")
+)]
 pub enum Event {
     /// The auction began; `queue` is the nomination order drawn with `seed`.
     AuctionStarted {
@@ -114,29 +122,6 @@ pub enum Event {
 impl Event {
     /// A short snake_case name, for logs and the event list.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Event::AuctionStarted { .. } => "auction_started",
-            Event::Paused { .. } => "paused",
-            Event::Resumed { .. } => "resumed",
-            Event::LotOpened { .. } => "lot_opened",
-            Event::BidPlaced { .. } => "bid_placed",
-            Event::StageChanged { .. } => "stage_changed",
-            Event::BidUndone { .. } => "bid_undone",
-            Event::PlayerSold { .. } => "player_sold",
-            Event::PlayerUnsold { .. } => "player_unsold",
-            Event::LotReopened { .. } => "lot_reopened",
-            Event::PurseAdjusted { .. } => "purse_adjusted",
-            Event::PlayerAdded { .. } => "player_added",
-            Event::PlayersImported { .. } => "players_imported",
-            Event::RtmOffered { .. } => "rtm_offered",
-            Event::RtmUsed { .. } => "rtm_used",
-            Event::RtmRaised { .. } => "rtm_raised",
-            Event::AcceleratedRequested { .. } => "accelerated_requested",
-            Event::PlayerEdited { .. } => "player_edited",
-            Event::PlayerWithdrawn { .. } => "player_withdrawn",
-            Event::LotReset { .. } => "lot_reset",
-            Event::AuctionReset => "auction_reset",
-            Event::AcceleratedRoundOpened { .. } => "accelerated_round_opened",
-        }
+        self.into()
     }
 }

@@ -6,8 +6,21 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// What a key can ask for. Each has a stable name used in the config file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What a key can ask for. Each has a stable name used in the config file
+/// (its snake_case spelling).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     Quit,
     Help,
@@ -58,58 +71,21 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
-        Action::Quit,
-        Action::Help,
-        Action::Cancel,
-        Action::Raise,
-        Action::BidAmount,
-        Action::RequestAccelerated,
-        Action::Rtm,
-        Action::RtmDecline,
-        Action::Shortlist,
-        Action::Start,
-        Action::Pause,
-        Action::Next,
-        Action::Nominate,
-        Action::GoingOnce,
-        Action::GoingTwice,
-        Action::Sold,
-        Action::Unsold,
-        Action::UndoBid,
-        Action::UndoSale,
-        Action::ResetLot,
-        Action::Accelerated,
-        Action::TeamPrev,
-        Action::TeamNext,
-        Action::PaddleRaise,
-        Action::PaddleAmount,
-        Action::TabNext,
-        Action::TabPrev,
-        Action::Up,
-        Action::Down,
-        Action::Search,
-        Action::AddPlayer,
-        Action::ImportPlayers,
-        Action::EditBase,
-        Action::Withdraw,
-        Action::AdjustPurse,
-        Action::ResetPassword,
-        Action::ResetAuction,
-    ];
+    /// Every action, in the order of the help overlay.
+    pub const ALL: &[Action] = <Action as strum::VariantArray>::VARIANTS;
 
     /// The name in the config file.
     pub fn name(self) -> &'static str {
-        self.info().0
+        self.into()
     }
 
     /// What it does, for the help overlay.
     pub fn describe(self) -> &'static str {
-        self.info().1
+        self.info().0
     }
 
     pub fn scope(self) -> Scope {
-        self.info().2
+        self.info().1
     }
 
     /// The room's actions that ask for confirmation before anything is sent.
@@ -128,63 +104,54 @@ impl Action {
         )
     }
 
-    fn info(self) -> (&'static str, &'static str, Scope) {
+    fn info(self) -> (&'static str, Scope) {
         use Scope::*;
         match self {
-            Action::Quit => ("quit", "quit", Everyone),
-            Action::Help => ("help", "show or hide this help", Everyone),
-            Action::Cancel => ("cancel", "close a dialog", Everyone),
-            Action::Raise => ("raise", "bid the next valid amount", Team),
-            Action::BidAmount => ("bid_amount", "bid an amount you type", Team),
-            Action::RequestAccelerated => (
-                "request_accelerated",
-                "players you want back in the accelerated round",
-                Team,
-            ),
+            Action::Quit => ("quit", Everyone),
+            Action::Help => ("show or hide this help", Everyone),
+            Action::Cancel => ("close a dialog", Everyone),
+            Action::Raise => ("bid the next valid amount", Team),
+            Action::BidAmount => ("bid an amount you type", Team),
+            Action::RequestAccelerated => ("players you want back in the accelerated round", Team),
             Action::Rtm => (
-                "rtm",
                 "Right to Match: use your card, match, or your final raise",
                 Team,
             ),
-            Action::RtmDecline => ("rtm_decline", "Right to Match: let the player go", Team),
-            Action::Shortlist => (
-                "shortlist",
-                "your private shortlist: add, set a target, remove",
-                Team,
-            ),
-            Action::Start => ("start", "start the auction", Room),
-            Action::Pause => ("pause", "pause / resume", Room),
-            Action::Next => ("next", "next player on the block", Room),
-            Action::Nominate => ("nominate", "nominate a player by name or id", Room),
-            Action::GoingOnce => ("going_once", "going once", Room),
-            Action::GoingTwice => ("going_twice", "going twice", Room),
-            Action::Sold => ("sold", "SOLD to the leader (confirm)", Room),
-            Action::Unsold => ("unsold", "unsold (confirm)", Room),
-            Action::UndoBid => ("undo_bid", "undo the last bid (confirm)", Room),
-            Action::UndoSale => ("undo_sale", "reopen the last closed lot (confirm)", Room),
-            Action::ResetLot => ("reset_lot", "player back to the pool (confirm)", Room),
-            Action::Accelerated => ("accelerated", "accelerated round of the unsold", Room),
-            Action::TeamPrev => ("team_prev", "choose the previous team", Room),
-            Action::TeamNext => ("team_next", "choose the next team", Room),
-            Action::PaddleRaise => ("paddle_raise", "chosen team bids the next amount", Room),
-            Action::PaddleAmount => ("paddle_amount", "chosen team bids a typed amount", Room),
-            Action::TabNext => ("tab_next", "next tab", Admin),
-            Action::TabPrev => ("tab_prev", "previous tab", Admin),
-            Action::Up => ("up", "move up", Admin),
-            Action::Down => ("down", "move down", Admin),
-            Action::Search => ("search", "filter players", Admin),
-            Action::AddPlayer => ("add_player", "add a player", Admin),
-            Action::ImportPlayers => ("import_players", "import players from a CSV file", Admin),
-            Action::EditBase => ("edit_base", "change the base price", Admin),
-            Action::Withdraw => ("withdraw", "withdraw the player (confirm)", Admin),
-            Action::AdjustPurse => ("adjust_purse", "adjust the team's purse", Admin),
-            Action::ResetPassword => ("reset_password", "set an account's password", Admin),
-            Action::ResetAuction => ("reset_auction", "reset the auction (type RESET)", Admin),
+            Action::RtmDecline => ("Right to Match: let the player go", Team),
+            Action::Shortlist => ("your private shortlist: add, set a target, remove", Team),
+            Action::Start => ("start the auction", Room),
+            Action::Pause => ("pause / resume", Room),
+            Action::Next => ("next player on the block", Room),
+            Action::Nominate => ("nominate a player by name or id", Room),
+            Action::GoingOnce => ("going once", Room),
+            Action::GoingTwice => ("going twice", Room),
+            Action::Sold => ("SOLD to the leader (confirm)", Room),
+            Action::Unsold => ("unsold (confirm)", Room),
+            Action::UndoBid => ("undo the last bid (confirm)", Room),
+            Action::UndoSale => ("reopen the last closed lot (confirm)", Room),
+            Action::ResetLot => ("player back to the pool (confirm)", Room),
+            Action::Accelerated => ("accelerated round of the unsold", Room),
+            Action::TeamPrev => ("choose the previous team", Room),
+            Action::TeamNext => ("choose the next team", Room),
+            Action::PaddleRaise => ("chosen team bids the next amount", Room),
+            Action::PaddleAmount => ("chosen team bids a typed amount", Room),
+            Action::TabNext => ("next tab", Admin),
+            Action::TabPrev => ("previous tab", Admin),
+            Action::Up => ("move up", Admin),
+            Action::Down => ("move down", Admin),
+            Action::Search => ("filter players", Admin),
+            Action::AddPlayer => ("add a player", Admin),
+            Action::ImportPlayers => ("import players from a CSV file", Admin),
+            Action::EditBase => ("change the base price", Admin),
+            Action::Withdraw => ("withdraw the player (confirm)", Admin),
+            Action::AdjustPurse => ("adjust the team's purse", Admin),
+            Action::ResetPassword => ("set an account's password", Admin),
+            Action::ResetAuction => ("reset the auction (type RESET)", Admin),
         }
     }
 
     pub fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
+        Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 }
 
@@ -364,7 +331,8 @@ impl Keymap {
     /// Help lines (`keys`, `what`) for the actions allowed here.
     pub fn help(&self, allowed: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
         Action::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|a| allowed(*a))
             .filter(|a| !self.keys(*a).is_empty())
             .map(|a| {
@@ -382,7 +350,7 @@ mod tests {
     #[test]
     fn the_default_config_binds_every_action() {
         let map = Keymap::defaults();
-        for a in Action::ALL {
+        for &a in Action::ALL {
             assert!(!map.keys(a).is_empty(), "{} has no key", a.name());
         }
     }

@@ -865,7 +865,7 @@ fn the_automatic_clock_calls_the_stages_and_the_hammer() {
 fn every_rejection_code_is_covered_here() {
     // Keeps this file honest: a new code must get a test above.
     let source = include_str!("rules.rs");
-    for code in RejectCode::ALL {
+    for &code in RejectCode::ALL {
         if code == RejectCode::Unavailable {
             continue; // an engine/storage condition, tested in engine.rs
         }
