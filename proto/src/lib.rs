@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod event;
+pub mod hash;
 pub mod ids;
 pub mod league;
 pub mod money;
@@ -11,6 +12,7 @@ pub mod state;
 
 pub use command::{Command, RejectCode, Rejection, RtmAction};
 pub use event::Event;
+pub use hash::LogHash;
 pub use ids::{PlayerId, TeamCode};
 pub use league::{ClockRules, LadderStep, League, Player, Role, Rules, Stats, Team};
 pub use money::Money;

@@ -100,7 +100,7 @@ pub struct Entry {
     /// first): the log is a hash chain, so an edited or lost entry shows.
     /// Absent in logs written before the chain existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev: Option<String>,
+    pub prev: Option<crate::LogHash>,
 }
 
 impl Entry {
@@ -115,7 +115,7 @@ impl Entry {
             },
             request_id: None,
             event: self.event.clone(),
-            prev: self.prev.clone(),
+            prev: self.prev,
         }
     }
 }

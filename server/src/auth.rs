@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -22,12 +23,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::store::{Store, StoreError};
+use crate::throttle::Throttle;
 
 /// How long a session token lives.
 pub const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
-/// Failed logins before an account or address is made to wait.
-const FREE_FAILURES: u32 = 5;
-const MAX_LOCKOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -56,6 +55,8 @@ pub enum LoginError {
     BadCredentials,
     #[error("too many failed logins: try again in {0} s")]
     Throttled(u64),
+    #[error("the server is busy checking other logins: try again in a moment")]
+    Busy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +90,9 @@ pub struct Auth {
     sessions: sled::Tree,
     store: Store,
     viewer_open: bool,
-    throttle: Mutex<HashMap<String, Failures>>,
+    throttle: Arc<Throttle>,
+    /// Passwords checked so far (for tests and the abuse bench).
+    hashes: AtomicU64,
     /// Open sessions by token hash, each told when its token is revoked:
     /// one session's logout wakes that session's connections, not all.
     watched: Mutex<HashMap<Vec<u8>, tokio::sync::watch::Sender<bool>>>,
@@ -126,10 +129,19 @@ impl Drop for Revocation {
     }
 }
 
-struct Failures {
-    count: u32,
-    until: Option<Instant>,
-    last: Instant,
+/// A login whose place in the throttle is taken and whose password is
+/// yet to be checked.
+pub struct LoginAttempt {
+    user: String,
+    /// `None` for an open account.
+    place: Option<crate::throttle::Attempt>,
+}
+
+impl LoginAttempt {
+    /// Whether checking it costs a password hash (an open account's does not).
+    pub fn hashes(&self) -> bool {
+        self.place.is_some()
+    }
 }
 
 /// The account names for a league, with what each may do.
@@ -198,7 +210,8 @@ impl Auth {
             sessions: store.tree("sessions")?,
             store: store.clone(),
             viewer_open,
-            throttle: Mutex::new(HashMap::new()),
+            throttle: Arc::default(),
+            hashes: AtomicU64::new(0),
             watched: Mutex::new(HashMap::new()),
         })
     }
@@ -266,11 +279,33 @@ impl Auth {
     }
 
     /// Checks a password (slow on purpose: call from a blocking thread) and
-    /// opens a session.
+    /// opens a session: [`Auth::begin_login`] then [`Auth::finish_login`].
     pub fn login(&self, user: &str, password: &str, from: IpAddr) -> Result<Session, LoginError> {
+        let attempt = self.begin_login(user, from)?;
+        self.finish_login(attempt, password)
+    }
+
+    /// Takes the attempt's place in the throttle, before any hashing: a
+    /// burst of guesses gets only the free attempts it has left.
+    pub fn begin_login(&self, user: &str, from: IpAddr) -> Result<LoginAttempt, LoginError> {
         let user = canonical_user(user);
-        let keys = [format!("user:{user}"), format!("ip:{from}")];
-        self.check_throttle(&keys)?;
+        // An open account has no password to guess: never slowed, never
+        // counted (a hall behind one address keeps its big screens).
+        let place = match self.is_open(&user) {
+            true => None,
+            false => Some(self.throttle.begin(&user, from)?),
+        };
+        Ok(LoginAttempt { user, place })
+    }
+
+    /// Checks the password of a begun attempt (slow on purpose: call from a
+    /// blocking thread) and opens a session.
+    pub fn finish_login(
+        &self,
+        attempt: LoginAttempt,
+        password: &str,
+    ) -> Result<Session, LoginError> {
+        let LoginAttempt { user, place } = attempt;
         let ok = match self.record(&user) {
             Ok(Some(rec)) => match &rec.hash {
                 None => rec.access == Access::Viewer && self.viewer_open,
@@ -282,11 +317,16 @@ impl Auth {
                 false
             }
         };
+        if let Some(place) = place {
+            self.hashes.fetch_add(1, Ordering::Relaxed);
+            match ok {
+                true => place.succeeded(),
+                false => place.failed(),
+            }
+        }
         if !ok {
-            self.fail(&keys);
             return Err(LoginError::BadCredentials);
         }
-        self.succeed(&keys);
         self.open_session(&user).map_err(|e| {
             tracing::error!(error = %e, "could not store a session");
             LoginError::BadCredentials
@@ -425,46 +465,9 @@ impl Auth {
         Ok(n)
     }
 
-    fn check_throttle(&self, keys: &[String]) -> Result<(), LoginError> {
-        let now = Instant::now();
-        let map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            if let Some(until) = map.get(key).and_then(|f| f.until)
-                && until > now
-            {
-                return Err(LoginError::Throttled((until - now).as_secs().max(1)));
-            }
-        }
-        Ok(())
-    }
-
-    fn fail(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, f| now.duration_since(f.last) < Duration::from_secs(3600));
-        }
-        for key in keys {
-            let f = map.entry(key.clone()).or_insert(Failures {
-                count: 0,
-                until: None,
-                last: now,
-            });
-            f.count += 1;
-            f.last = now;
-            if f.count >= FREE_FAILURES {
-                let wait =
-                    Duration::from_secs(1u64 << (f.count - FREE_FAILURES).min(9)).min(MAX_LOCKOUT);
-                f.until = Some(now + wait);
-            }
-        }
-    }
-
-    fn succeed(&self, keys: &[String]) {
-        let mut map = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            map.remove(key);
-        }
+    /// Passwords checked since start.
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 
     /// Public keys registered for `user` (OpenSSH format lines).

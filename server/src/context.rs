@@ -26,6 +26,8 @@ pub struct Context {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub(crate) per_address: PerAddress,
     pub shutdown: CancellationToken,
+    /// Password checks running at once, at most (see [`crate::session::login`]).
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Every connection's task, WebSocket and SSH: shutdown waits for them.
     pub tasks: TaskTracker,
     pub clients: AtomicUsize,
@@ -45,6 +47,7 @@ impl Context {
         tls: Option<tokio_rustls::TlsAcceptor>,
         shutdown: CancellationToken,
     ) -> Arc<Context> {
+        let hashing = Arc::new(tokio::sync::Semaphore::new(limits.concurrent_hashes.max(1)));
         Arc::new(Context {
             engine,
             fanout,
@@ -56,6 +59,7 @@ impl Context {
             per_address: PerAddress::default(),
             shutdown,
             tasks: TaskTracker::new(),
+            hashing,
             clients: AtomicUsize::new(0),
             presence: crate::presence::Presence::default(),
         })

@@ -20,5 +20,6 @@ pub mod session;
 pub mod ssh;
 pub mod startup;
 pub mod store;
+pub mod throttle;
 pub mod warroom;
 pub mod ws;

@@ -25,6 +25,8 @@ pub struct Limits {
     /// Beyond this, the connection is read more slowly (nothing is dropped).
     pub messages_per_second: u32,
     pub max_message_bytes: usize,
+    /// Password checks (argon2id: tens of ms and ~19 MiB each) at once.
+    pub concurrent_hashes: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             messages_per_second: 200,
             max_message_bytes: auction_proto::msg::MAX_MESSAGE_BYTES,
+            concurrent_hashes: 2,
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use auction_proto::{Entry, League, State};
+use auction_proto::{Entry, League, LogHash, State};
 
 use crate::engine::invariants;
-use crate::store::{GENESIS, Store, StoreError, entry_hash, hex};
+use crate::store::{Store, StoreError, entry_hash};
 
 /// The first thing wrong with a log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Verified {
     /// Entries checked before stopping (all of them when intact).
     pub entries: u64,
     /// Hash of the last good entry.
-    pub head: String,
+    pub head: LogHash,
     /// Entries written before the log was chained (not hash-checked).
     pub unchained: u64,
     pub problem: Option<Problem>,
@@ -51,13 +51,13 @@ pub fn verify(store: &Store, fallback: &League) -> Result<Verified, StoreError> 
         let (seq, bytes) = item?;
         snapshots.insert(seq, bytes);
     }
-    let mut prev = GENESIS;
+    let mut prev = LogHash::GENESIS;
     let mut expected = 1;
     let mut unchained = 0;
     let mut chained = false;
-    let fail = |seq, why: String, entries, prev: &[u8; 32], unchained| Verified {
+    let fail = |seq, why: String, entries, prev: &LogHash, unchained| Verified {
         entries,
-        head: hex(prev),
+        head: *prev,
         unchained,
         problem: Some(Problem { seq, why }),
     };
@@ -89,7 +89,7 @@ pub fn verify(store: &Store, fallback: &League) -> Result<Verified, StoreError> 
                 return Ok(fail(seq, why, done, &prev, unchained));
             }
             None => unchained += 1,
-            Some(link) if *link != hex(&prev) => {
+            Some(link) if *link != prev => {
                 // The link was right when written: the entry before it (or
                 // this link) has been changed since.
                 let (bad, why) = if seq == 1 {
@@ -130,14 +130,14 @@ pub fn verify(store: &Store, fallback: &League) -> Result<Verified, StoreError> 
             let why = format!("lost: the log ends at {last} but {} was written", head.seq);
             return Ok(fail(last + 1, why, last, &prev, unchained));
         }
-        if head.seq == last && head.hash != hex(&prev) {
+        if head.seq == last && head.hash != prev {
             let why = "changed after it was written (it does not match the recorded head)".into();
             return Ok(fail(last, why, last.saturating_sub(1), &prev, unchained));
         }
     }
     Ok(Verified {
         entries: last,
-        head: hex(&prev),
+        head: prev,
         unchained,
         problem: None,
     })

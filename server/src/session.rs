@@ -82,17 +82,37 @@ fn engine_gone() -> Reply {
     }
 }
 
-/// Checks a password on a blocking thread (hashing takes tens of ms).
+/// How long a login waits for a turn to have its password checked.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Logs in with a password, for either door. The attempt takes its place
+/// in the throttle first (a burst of guesses is refused before any
+/// hashing), then waits its turn among at most
+/// [`crate::limits::Limits::concurrent_hashes`] password checks (each
+/// costs tens of ms and ~19 MiB), run on a blocking thread.
 pub async fn login(
     app: &Context,
     user: String,
     password: String,
     from: IpAddr,
 ) -> Result<Session, LoginError> {
+    let attempt = app.auth.begin_login(&user, from)?;
+    let permit = match attempt.hashes() {
+        true => Some(
+            tokio::time::timeout(HASH_WAIT, app.hashing.clone().acquire_owned())
+                .await
+                .map_err(|_| LoginError::Busy)?
+                .map_err(|_| LoginError::Busy)?,
+        ),
+        false => None,
+    };
     let auth = app.auth.clone();
-    tokio::task::spawn_blocking(move || auth.login(&user, &password, from))
-        .await
-        .unwrap_or(Err(LoginError::BadCredentials))
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        auth.finish_login(attempt, &password)
+    })
+    .await
+    .unwrap_or(Err(LoginError::BadCredentials))
 }
 
 /// A logged-in client, on any door.

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use std::sync::{Arc, Mutex};
 
-use auction_proto::{Entry, League, State};
+use auction_proto::{Entry, League, LogHash, State};
 use sha2::{Digest, Sha256};
 
 /// The on-disk format version. A log written by a newer version is refused.
@@ -22,22 +22,16 @@ const META_LEAGUE: &[u8] = b"league";
 const META_HEAD: &[u8] = b"head";
 
 /// What `prev` holds before the first entry.
-pub const GENESIS: [u8; 32] = [0; 32];
-
 /// SHA-256 of an entry as stored.
-pub fn entry_hash(stored: &[u8]) -> [u8; 32] {
-    Sha256::digest(stored).into()
-}
-
-pub fn hex(hash: &[u8; 32]) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+pub fn entry_hash(stored: &[u8]) -> LogHash {
+    LogHash(Sha256::digest(stored).into())
 }
 
 /// The chain's head as recorded in `meta`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Head {
     pub seq: u64,
-    pub hash: String,
+    pub hash: LogHash,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +59,7 @@ pub struct Store {
     snapshots: sled::Tree,
     meta: sled::Tree,
     /// Hash of the last appended entry (the single writer's running chain).
-    head: Arc<Mutex<[u8; 32]>>,
+    head: Arc<Mutex<LogHash>>,
 }
 
 /// What [`Store::recover`] finds on disk.
@@ -96,7 +90,7 @@ impl Store {
             events: db.open_tree("events")?,
             snapshots: db.open_tree("snapshots")?,
             meta: db.open_tree("meta")?,
-            head: Arc::new(Mutex::new(GENESIS)),
+            head: Arc::new(Mutex::new(LogHash::GENESIS)),
             db,
         };
         if let Some((_, last)) = store.events.last()? {
@@ -159,13 +153,13 @@ impl Store {
     /// the next flush.
     pub fn append(&self, entry: &mut Entry) -> Result<(), StoreError> {
         let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
-        entry.prev = Some(hex(&head));
+        entry.prev = Some(*head);
         let bytes = serde_json::to_vec(&*entry).expect("an entry serializes");
         let hash = entry_hash(&bytes);
         self.events.insert(key(entry.seq), bytes)?;
         let recorded = Head {
             seq: entry.seq,
-            hash: hex(&hash),
+            hash,
         };
         self.meta.insert(
             META_HEAD,

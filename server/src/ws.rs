@@ -315,6 +315,7 @@ async fn login<S: Io>(
             let code = match e {
                 LoginError::BadCredentials => ErrorCode::BadCredentials,
                 LoginError::Throttled(_) => ErrorCode::Throttled,
+                LoginError::Busy => ErrorCode::Unavailable,
             };
             tracing::info!(%peer, ?code, "failed login");
             sink.send(error(code, e.to_string())).await?;

@@ -89,7 +89,7 @@ fn passwd_changes_a_password() {
 }
 
 #[test]
-fn failed_logins_are_throttled_per_account_and_per_address() {
+fn failed_logins_are_throttled_per_account_and_address_and_per_address() {
     let dir = tempfile::tempdir().unwrap();
     let store = auction_server::store::Store::open(dir.path()).unwrap();
     let auth = auction_server::auth::Auth::open(&store, true).unwrap();
@@ -105,12 +105,23 @@ fn failed_logins_are_throttled_per_account_and_per_address() {
             LoginError::BadCredentials
         );
     }
-    // Now even the right password waits, for that account, from anywhere...
+    // Now that address waits for that account, even with the right password...
     assert!(matches!(
-        auth.login("mi", "mi-right-password", b),
+        auth.login("mi", "mi-right-password", a),
         Err(LoginError::Throttled(_))
     ));
-    // ...and that address waits for any account.
+    // ...but the owner at another address is not locked out by a stranger.
+    assert!(auth.login("mi", "mi-right-password", b).is_ok());
+    // Guessing across accounts from one address stops after its free tries.
+    let others = ["csk", "rcb", "kkr", "dc", "rr", "pbks", "srh", "gt", "lsg"];
+    let mut throttled = false;
+    for (n, user) in others.iter().cycle().take(20).enumerate() {
+        match auth.login(user, "wrong", a) {
+            Err(LoginError::Throttled(_)) => throttled = true,
+            other => assert_eq!(other.unwrap_err(), LoginError::BadCredentials, "{n}"),
+        }
+    }
+    assert!(throttled);
     assert!(matches!(
         auth.login("csk", "csk-right-password", a),
         Err(LoginError::Throttled(_))

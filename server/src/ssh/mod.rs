@@ -31,7 +31,7 @@ use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::auth::{LoginError, Session, canonical_user};
+use crate::auth::{Session, canonical_user};
 use crate::context::Context;
 use output::{ChannelWriter, Counters};
 
@@ -250,17 +250,15 @@ impl russh::server::Handler for Connection {
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
-        let auth = self.app.auth.clone();
-        let (user, password, ip) = (user.to_string(), password.to_string(), self.ip());
-        match tokio::task::spawn_blocking(move || auth.login(&user, &password, ip)).await {
-            Ok(Ok(s)) => {
+        let login =
+            crate::session::login(&self.app, user.to_string(), password.to_string(), self.ip());
+        match login.await {
+            Ok(s) => {
                 tracing::info!(peer = ?self.peer, user = %s.user, "ssh login");
                 self.session = Some(s);
                 Ok(Auth::Accept)
             }
-            Ok(Err(LoginError::Throttled(_))) | Ok(Err(LoginError::BadCredentials)) | Err(_) => {
-                Ok(Auth::reject())
-            }
+            Err(_) => Ok(Auth::reject()),
         }
     }
 

@@ -217,6 +217,34 @@ pub async fn connect(url: &str) -> Ws {
         .0
 }
 
+/// A WebSocket from the loopback address `source` (127.0.0.2, ...), which
+/// the server sees as another machine.
+pub async fn connect_from(url: &str, source: &str) -> Ws {
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(addr).await.expect("connect");
+    tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("handshake")
+        .0
+}
+
+/// Logs in on `ws` with `password`; the server's answer.
+pub async fn try_login(ws: &mut Ws, user: &str, password: &str) -> ServerMsg {
+    let login = ClientMsg::Login {
+        v: PROTOCOL_VERSION,
+        user: user.into(),
+        password: password.into(),
+    };
+    send(ws, &login).await;
+    recv(ws).await
+}
+
 pub async fn send(ws: &mut Ws, msg: &ClientMsg) {
     ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
         .await
