@@ -49,6 +49,59 @@ script = [
 ]
 write("commands", b"\n".join(line(a, c) for a, c in script))
 
+# A whole night in the fuzz target's league (the bundled one with two Right
+# to Match cards a team), so that every command is accepted at least once:
+# player edits, a Right to Match all the way to a match, the clock's ticks,
+# undos, every set called, an accelerated round, and a reset.
+KKR, DC, RR = 6, 7, 8
+SYSTEM = 13  # the engine's own clock; five seconds pass before its lines
+doc_cmd = {c["cmd"]: c for c in commands}
+night = [
+    (ADMIN, doc_cmd["add_player"]),
+    (ADMIN, doc_cmd["import_players"]),
+    (ADMIN, dict(doc_cmd["edit_player"], player=dict(doc_cmd["edit_player"]["player"], id=3))),
+    (ADMIN, doc_cmd["withdraw_player"]),
+    (PRESENTER, {"cmd": "start", "seed": 7}),
+    (PRESENTER, {"cmd": "pause"}),
+    (PRESENTER, {"cmd": "resume"}),
+    # Rishabh Pant was DC's: MI wins him, DC uses its card, MI raises once,
+    # DC matches.
+    (PRESENTER, {"cmd": "nominate", "player": 1}),
+    (MI, {"cmd": "raise", "team": "MI"}),
+    (PRESENTER, {"cmd": "going_once"}),
+    (PRESENTER, {"cmd": "going_twice"}),
+    (PRESENTER, {"cmd": "sold"}),
+    (DC, {"cmd": "rtm", "team": "DC", "action": "use_card"}),
+    (MI, {"cmd": "rtm_raise", "team": "MI", "amount": 260}),
+    (DC, {"cmd": "rtm", "team": "DC", "action": "match_price"}),
+    # Bids undone, a lot reset, the clock run out by ticks.
+    (PRESENTER, {"cmd": "next"}),
+    (MI, {"cmd": "raise", "team": "MI"}),
+    (CSK, {"cmd": "raise", "team": "CSK"}),
+    (PRESENTER, {"cmd": "undo_bid"}),
+    (ADMIN, {"cmd": "adjust_purse", "team": "MI", "delta": -50, "reason": "fine"}),
+    (PRESENTER, {"cmd": "reset_lot"}),
+    (PRESENTER, {"cmd": "next"}),
+    (CSK, {"cmd": "bid", "team": "CSK", "amount": "2cr"}),
+] + [(SYSTEM, {"cmd": "tick"})] * 12 + [
+    # The clock called the stages and the hammer; RR lets its player go.
+    (RR, {"cmd": "rtm", "team": "RR", "action": "decline"}),
+    (PRESENTER, {"cmd": "undo_sale"}),
+    (PRESENTER, {"cmd": "undo_bid"}),
+    (PRESENTER, {"cmd": "unsold"}),
+]
+# Every set called: the rest of the pool goes unsold.
+night += [(PRESENTER, {"cmd": "next"}), (PRESENTER, {"cmd": "unsold"})] * 110
+night += [
+    (MI, {"cmd": "request_accelerated", "team": "MI", "players": [14, 52, 77]}),
+    (PRESENTER, {"cmd": "open_accelerated"}),
+    (PRESENTER, {"cmd": "next"}),
+    (KKR, {"cmd": "raise", "team": "KKR"}),
+    (PRESENTER, {"cmd": "sold"}),
+    (ADMIN, {"cmd": "reset_auction"}),
+]
+write("commands", b"\n".join(line(a, c) for a, c in night))
+
 # SSH input: keys, arrows, function keys, paste, split UTF-8, garbage.
 for s in [b"\x00q", b"\x01\x1b[A\x1b[B\x1b[C\x1b[D", b"\x03\x1bOP\x1b[15~\x1b[1;5C",
           b"\x02\r\n\x7f\t\x1b", b"\x07\xe2\x82\xb9 2.2cr\r", b"\x04\x1b[200~paste\x1b[201~",

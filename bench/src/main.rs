@@ -60,6 +60,12 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// What a fuzz corpus of the `commands` target reaches: commands
+    /// accepted, by kind, over every input in the directory.
+    FuzzReach {
+        /// A corpus directory (fuzz/corpus/commands after a run, or fuzz/seeds/commands).
+        dir: std::path::PathBuf,
+    },
     /// SSH sessions against the release server: memory, bytes per bid.
     Ssh {
         #[arg(long, default_value_t = 100)]
@@ -265,5 +271,34 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(ssh::run(sessions, bids, owners)),
+        Bench::FuzzReach { dir } => fuzz_reach(&dir),
     }
+}
+
+fn fuzz_reach(dir: &std::path::Path) -> anyhow::Result<()> {
+    use auction_proto::command::CommandKind;
+    use strum::VariantArray;
+    let mut reached = auction_server::fuzz::Accepted::new();
+    let mut inputs = 0;
+    for file in std::fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let data = std::fs::read(file?.path())?;
+        inputs += 1;
+        for (kind, n) in auction_server::fuzz::commands(&data) {
+            *reached.entry(kind).or_default() += n;
+        }
+    }
+    println!("{inputs} inputs; commands accepted, by kind:");
+    for &kind in CommandKind::VARIANTS {
+        let name: &str = kind.into();
+        println!("  {name:<20} {}", reached.get(name).copied().unwrap_or(0));
+    }
+    let reached_kinds = CommandKind::VARIANTS
+        .iter()
+        .filter(|&&k| reached.contains_key(<&str>::from(k)))
+        .count();
+    println!(
+        "{reached_kinds} of {} kinds reached",
+        CommandKind::VARIANTS.len()
+    );
+    Ok(())
 }

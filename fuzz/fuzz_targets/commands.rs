@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| auction_server::fuzz::commands(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    auction_server::fuzz::commands(data);
+});

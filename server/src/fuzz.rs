@@ -27,16 +27,43 @@ pub fn protocol(data: &[u8]) {
     }
 }
 
+/// The bundled league with two Right to Match cards per team and a clock
+/// that advances by itself, so that every command has a state in which it
+/// is accepted.
 fn league() -> &'static League {
     static LEAGUE: OnceLock<League> = OnceLock::new();
-    LEAGUE.get_or_init(|| crate::league::bundled().league)
+    LEAGUE.get_or_init(|| {
+        let mut league = crate::league::bundled().league;
+        league.rules.rtm_cards = 2;
+        if let Some(clock) = league.rules.clock.as_mut() {
+            clock.auto_advance = true;
+        }
+        league
+    })
 }
 
+/// The team a team command acts for; `None` for commands no team may give.
+fn acting_team(cmd: &Command) -> Option<&auction_proto::TeamCode> {
+    match cmd {
+        Command::Bid { team, .. }
+        | Command::Raise { team }
+        | Command::Rtm { team, .. }
+        | Command::RtmRaise { team, .. }
+        | Command::RequestAccelerated { team, .. } => Some(team),
+        _ => None,
+    }
+}
+
+/// How many commands of each kind were accepted: what a run reached.
+pub type Accepted = std::collections::BTreeMap<&'static str, u64>;
+
 /// The command handler: lines of `<actor byte><command JSON>` from every
-/// kind of account, against the bundled league. Whatever is asked, the
-/// invariants hold, a team only ever bids for itself, a viewer changes
-/// nothing, and deciding is deterministic.
-pub fn commands(data: &[u8]) {
+/// kind of account, against the bundled league (with RTM cards). Whatever
+/// is asked, the invariants hold, a team only ever acts for itself and only
+/// with a team's commands, a viewer changes nothing, and deciding is
+/// deterministic. Returns what was accepted, by kind.
+pub fn commands(data: &[u8]) -> Accepted {
+    let mut accepted = Accepted::new();
     let league = league();
     let mut state = State::new(league);
     let start_total: u64 = state.teams.iter().map(|t| t.purse.0).sum();
@@ -49,6 +76,8 @@ pub fn commands(data: &[u8]) {
         let code = t.code.clone();
         actors.push(Actor::new(code.account(), Access::Team { team: code }));
     }
+    // The engine's own clock, which alone may tick.
+    actors.push(Actor::new("", Access::System));
     let mut now = 1_700_000_000_000u64;
     for line in data.split(|b| *b == b'\n') {
         let Some((&who, json)) = line.split_first() else {
@@ -66,19 +95,19 @@ pub fn commands(data: &[u8]) {
             "not deterministic"
         );
         let Ok(event) = decided else { continue };
-        match (&actor.access, &cmd) {
+        match (&actor.access, acting_team(&cmd)) {
             (Access::Viewer, _) => panic!("a viewer's {cmd:?} was accepted"),
-            (Access::Team { team }, Command::Bid { team: t, .. } | Command::Raise { team: t }) => {
-                assert_eq!(team, t, "a team bid for another")
-            }
-            (Access::Team { .. }, other) => panic!("a team's {other:?} was accepted"),
+            (Access::Team { team }, Some(t)) => assert_eq!(team, t, "a team acted for another"),
+            (Access::Team { .. }, None) => panic!("a team's {cmd:?} was accepted"),
             _ => {}
         }
+        *accepted.entry(cmd.name()).or_default() += 1;
         state.apply(&event);
         if let Err(broken) = invariants::check(&state, start_total) {
             panic!("{broken} after {cmd:?} by {}", actor.user);
         }
     }
+    accepted
 }
 
 /// The SSH input decoder: any bytes, in any packet sizes, decode without a

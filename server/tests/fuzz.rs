@@ -48,6 +48,30 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..512)
 }
 
+/// The seeds reach every command: each is accepted at least once (by an
+/// account allowed to give it), so the fuzzer starts from states where
+/// every rule is live, and its oracle accepts every legal team command.
+#[test]
+fn the_command_seeds_get_every_command_accepted() {
+    use auction_proto::command::CommandKind;
+    use strum::VariantArray;
+    let mut reached = fuzz::Accepted::new();
+    for s in seeds("commands") {
+        for (kind, n) in fuzz::commands(&s) {
+            *reached.entry(kind).or_default() += n;
+        }
+    }
+    let missing: Vec<&str> = CommandKind::VARIANTS
+        .iter()
+        .map(|&k| k.into())
+        .filter(|k: &&str| !reached.contains_key(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "never accepted: {missing:?} ({reached:?})"
+    );
+}
+
 #[test]
 fn every_seed_passes_every_target() {
     for s in seeds("protocol") {
