@@ -1,24 +1,19 @@
 //! Kill -9 at random moments: every acknowledged command survives, and the
 //! recovered state equals a replay of the log.
 //!
-//! The parent test re-runs this test binary as a child process (selecting
-//! `crash_child_process` with an environment variable set); the child runs an
-//! engine on a real sled directory and prints `ack SEQ ID` for every command
-//! it was told is durable, until it is killed.
+//! The child process is server/examples/crash_child.rs: it runs an engine
+//! on a real sled directory and prints `ack SEQ ID` for every command it
+//! was told is durable, until it is killed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use auction_proto::{Access, Actor, Command, TeamCode};
-use auction_server::engine::{EngineConfig, spawn};
 use auction_server::league::bundled;
 use auction_server::store::Store;
 use rand::{Rng, SeedableRng};
-
-const CHILD_ENV: &str = "AUCTION_CRASH_CHILD_DIR";
 
 fn cycles() -> usize {
     std::env::var("AUCTION_CRASH_CYCLES")
@@ -27,107 +22,33 @@ fn cycles() -> usize {
         .unwrap_or(25)
 }
 
-/// The child: submits commands from four tasks until killed.
-#[test]
-fn crash_child_process() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else {
-        return; // only meaningful when started by `kill_nine_never_loses_an_acknowledged_command`
-    };
-    let cycle: u64 = std::env::var("AUCTION_CRASH_CYCLE")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        let store = Store::open(std::path::Path::new(&dir)).unwrap();
-        let config = EngineConfig {
-            snapshot_every: 50,
-            ..EngineConfig::default()
-        };
-        let (engine, _task) = spawn(store, &bundled().league, config).unwrap();
-        let presenter = Actor::new("presenter", Access::Presenter);
-        engine
-            .submit(
-                presenter.clone(),
-                None,
-                Command::Start { seed: Some(cycle) },
-            )
-            .await
-            .ok();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        for worker in 0..4u64 {
-            let engine = engine.clone();
-            let tx = tx.clone();
-            let presenter = presenter.clone();
-            tokio::spawn(async move {
-                let mut rng = rand::rngs::StdRng::seed_from_u64(cycle * 10 + worker);
-                for i in 0.. {
-                    let teams = ["CSK", "MI", "RCB", "KKR", "DC"];
-                    let code = TeamCode::new(teams[rng.random_range(0..teams.len())]);
-                    let (actor, cmd) = match rng.random_range(0..10) {
-                        0 => (presenter.clone(), Command::Next),
-                        1..=5 => (
-                            Actor::new(code.account(), Access::Team { team: code.clone() }),
-                            Command::Raise { team: code },
-                        ),
-                        6 => (presenter.clone(), Command::Sold),
-                        7 => (presenter.clone(), Command::Unsold),
-                        _ => (
-                            Actor::new("admin", Access::Admin),
-                            Command::AdjustPurse {
-                                team: code,
-                                delta: 1,
-                                reason: "crash test".into(),
-                            },
-                        ),
-                    };
-                    let id = format!("c{cycle}-w{worker}-{i}");
-                    if let Ok(seq) = engine.submit(actor, Some(id.clone()), cmd).await {
-                        if tx.send(format!("ack {seq} {id}")).is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-        drop(tx);
-        // One writer to stdout, flushed per line: a line printed is a line the parent sees.
-        tokio::task::spawn_blocking(move || {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "ready").unwrap();
-            out.flush().unwrap();
-            for line in rx {
-                writeln!(out, "{line}").unwrap();
-                out.flush().unwrap();
-            }
-        })
-        .await
-        .unwrap();
-    });
+/// The child program (server/examples/crash_child.rs), built beside the
+/// tests by `cargo test`; built here if a narrower build left it out.
+fn child_exe() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let profile = deps.parent().unwrap().parent().unwrap();
+    let exe = profile.join("examples").join("crash_child");
+    if !exe.exists() {
+        let status = Process::new(env!("CARGO"))
+            .args(["build", "-p", "auction-server", "--example", "crash_child"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "could not build the crash child");
+    }
+    exe
 }
 
 #[test]
 fn kill_nine_never_loses_an_acknowledged_command() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
+    let exe = child_exe();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0xC0FFEE);
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
     let cycles = cycles();
     for cycle in 0..cycles {
         let mut child = Process::new(&exe)
-            .args([
-                "crash_child_process",
-                "--exact",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env(CHILD_ENV, dir.path())
-            .env("AUCTION_CRASH_CYCLE", cycle.to_string())
+            .arg(dir.path())
+            .arg(cycle.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -143,7 +64,6 @@ fn kill_nine_never_loses_an_acknowledged_command() {
             }
         });
         // Wait until the child is serving, then let it run a random while.
-        // (libtest prints its own lines first.)
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
