@@ -387,3 +387,21 @@ async fn an_import_over_ssh_opens_none_of_the_servers_files() {
     }
     assert_eq!(running.engine.seq(), seq, "an import reached the log");
 }
+
+/// The admin's log tab starts with the recorded past: the screen asks the
+/// server for it (a login's snapshot carries no events), on either door.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_log_tab_loads_the_recorded_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    start_lot(&running, 61).await;
+    let mut admin = Screen::open(addr, "admin", Some(&password("admin")), 120, 40).await;
+    admin.wait_for("Ashutosh Sharma").await;
+    assert!(!admin.text().contains("auction started"));
+    // Auction → players → teams → log.
+    admin.send(b"\t\t\t").await;
+    admin.wait_for("Event log").await;
+    admin.wait_for("auction started").await;
+    admin.wait_for("on the block: Ashutosh Sharma").await;
+}
