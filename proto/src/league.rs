@@ -92,8 +92,8 @@ impl Rules {
 pub struct Team {
     pub code: TeamCode,
     pub name: String,
-    /// `#rrggbb`.
-    pub colour: String,
+    /// `#rrggbb` in files and on the wire.
+    pub colour: crate::Colour,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The auction's shared language: money, league data, commands, events, the
 //! pure state fold and the wire messages. No I/O, no async runtime.
 
+pub mod colour;
 pub mod command;
 pub mod event;
 pub mod hash;
@@ -10,6 +11,7 @@ pub mod money;
 pub mod msg;
 pub mod state;
 
+pub use colour::Colour;
 pub use command::{Command, RejectCode, Rejection, RtmAction};
 pub use event::Event;
 pub use hash::LogHash;

@@ -140,13 +140,35 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// A field of the login form, in the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginField {
+    Server,
+    User,
+    Password,
+}
+
+impl LoginField {
+    fn next(self) -> LoginField {
+        match self {
+            LoginField::Server => LoginField::User,
+            LoginField::User => LoginField::Password,
+            LoginField::Password => LoginField::Server,
+        }
+    }
+
+    fn prev(self) -> LoginField {
+        self.next().next()
+    }
+}
+
 /// The login form of the interactive client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginForm {
     pub server: String,
     pub user: String,
     pub password: String,
-    pub focus: usize,
+    pub focus: LoginField,
     pub error: Option<String>,
     pub busy: bool,
 }
@@ -157,7 +179,11 @@ impl LoginForm {
             server: server.into(),
             user: user.into(),
             password: String::new(),
-            focus: if user.is_empty() { 1 } else { 2 },
+            focus: if user.is_empty() {
+                LoginField::User
+            } else {
+                LoginField::Password
+            },
             error: None,
             busy: false,
         }
@@ -165,9 +191,9 @@ impl LoginForm {
 
     fn field(&mut self) -> &mut String {
         match self.focus {
-            0 => &mut self.server,
-            1 => &mut self.user,
-            _ => &mut self.password,
+            LoginField::Server => &mut self.server,
+            LoginField::User => &mut self.user,
+            LoginField::Password => &mut self.password,
         }
     }
 }
@@ -590,12 +616,12 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
-            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
+            KeyCode::Tab | KeyCode::Down => form.focus = form.focus.next(),
+            KeyCode::BackTab | KeyCode::Up => form.focus = form.focus.prev(),
             KeyCode::Backspace => {
                 form.field().pop();
             }
-            KeyCode::Enter if form.focus < 2 => form.focus += 1,
+            KeyCode::Enter if form.focus != LoginField::Password => form.focus = form.focus.next(),
             KeyCode::Enter => {
                 if form.server.trim().is_empty() || form.user.trim().is_empty() {
                     form.error = Some("server and user are needed".into());

@@ -27,6 +27,23 @@ pub struct LeagueConfig {
     pub viewer_open: bool,
 }
 
+/// What is wrong with one field of a rule, team or player.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
 /// What is wrong with a league file, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LeagueError {
@@ -165,8 +182,8 @@ fn parse(
     if raw.name.trim().is_empty() {
         return Err(err("name", "must not be empty".into()));
     }
-    let rules = validate_rules(&raw.rules).map_err(|(key, msg)| err(key, msg))?;
-    let teams = validate_teams(&raw.teams).map_err(|(key, msg)| err(key, msg))?;
+    let rules = validate_rules(&raw.rules).map_err(|e| err(e.field, e.message))?;
+    let teams = validate_teams(&raw.teams).map_err(|e| err(e.field, e.message))?;
     let mut seen = HashSet::new();
     for set in &raw.sets {
         if set.trim().is_empty() || !seen.insert(set.as_str()) {
@@ -198,15 +215,18 @@ fn parse(
     })
 }
 
-fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
+fn validate_rules(r: &RulesFile) -> Result<Rules, FieldError> {
     if r.purse == Money::ZERO {
-        return Err(("purse", "must be more than zero".into()));
+        return Err(FieldError::new("purse", "must be more than zero"));
     }
     if r.purse > Money::MAX {
-        return Err(("purse", format!("must not exceed {}", Money::MAX)));
+        return Err(FieldError::new(
+            "purse",
+            format!("must not exceed {}", Money::MAX),
+        ));
     }
     if r.squad_max == 0 || r.squad_min > r.squad_max {
-        return Err((
+        return Err(FieldError::new(
             "squad_min",
             format!(
                 "squad_min ({}) must not exceed squad_max ({}), which must be at least 1",
@@ -215,18 +235,21 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
         ));
     }
     if r.overseas_max > r.squad_max {
-        return Err(("overseas_max", "must not exceed squad_max".into()));
+        return Err(FieldError::new("overseas_max", "must not exceed squad_max"));
     }
     match r.ladder.first() {
-        None => return Err(("ladder", "needs at least one rung".into())),
+        None => return Err(FieldError::new("ladder", "needs at least one rung")),
         Some(first) if first.from != Money::ZERO => {
-            return Err(("from", "the first ladder rung must start at 0".into()));
+            return Err(FieldError::new(
+                "from",
+                "the first ladder rung must start at 0",
+            ));
         }
         _ => {}
     }
     for pair in r.ladder.windows(2) {
         if pair[1].from <= pair[0].from {
-            return Err((
+            return Err(FieldError::new(
                 "from",
                 format!(
                     "ladder rungs must rise: {} after {}",
@@ -236,12 +259,18 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
         }
     }
     if r.ladder.iter().any(|s| s.step == Money::ZERO) {
-        return Err(("step", "a ladder step must be more than zero".into()));
+        return Err(FieldError::new(
+            "step",
+            "a ladder step must be more than zero",
+        ));
     }
     if let Some(c) = &r.clock
         && (c.lot_seconds == 0 || c.stage_seconds == 0)
     {
-        return Err(("lot_seconds", "clock seconds must be more than zero".into()));
+        return Err(FieldError::new(
+            "lot_seconds",
+            "clock seconds must be more than zero",
+        ));
     }
     Ok(Rules {
         purse: r.purse,
@@ -259,9 +288,12 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, (&'static str, String)> {
     })
 }
 
-fn validate_teams(teams: &[Team]) -> Result<Vec<Team>, (&'static str, String)> {
+fn validate_teams(teams: &[Team]) -> Result<Vec<Team>, FieldError> {
     if teams.len() < 2 {
-        return Err(("teams", "an auction needs at least two teams".into()));
+        return Err(FieldError::new(
+            "teams",
+            "an auction needs at least two teams",
+        ));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(teams.len());
@@ -272,7 +304,7 @@ fn validate_teams(teams: &[Team]) -> Result<Vec<Team>, (&'static str, String)> {
             || !code.as_str().chars().all(|c| c.is_ascii_alphanumeric())
             || reserved.contains(&code.as_str())
         {
-            return Err((
+            return Err(FieldError::new(
                 "code",
                 format!(
                     "`{}` is not a valid team code (letters and digits; not an account name)",
@@ -281,25 +313,24 @@ fn validate_teams(teams: &[Team]) -> Result<Vec<Team>, (&'static str, String)> {
             ));
         }
         if !seen.insert(code.clone()) {
-            return Err(("code", format!("team `{code}` is listed twice")));
+            return Err(FieldError::new(
+                "code",
+                format!("team `{code}` is listed twice"),
+            ));
         }
         if t.name.trim().is_empty() {
-            return Err(("name", format!("team `{code}` needs a name")));
-        }
-        if !is_hex_colour(&t.colour) {
-            return Err(("colour", format!("`{}` is not a #rrggbb colour", t.colour)));
+            return Err(FieldError::new(
+                "name",
+                format!("team `{code}` needs a name"),
+            ));
         }
         out.push(Team {
             code,
             name: t.name.clone(),
-            colour: t.colour.clone(),
+            colour: t.colour,
         });
     }
     Ok(out)
-}
-
-fn is_hex_colour(s: &str) -> bool {
-    s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Parses and validates a player CSV against the league's sets and teams.
@@ -344,7 +375,7 @@ pub fn parse_player_lines(
             err
         })?;
         let err = |field: &str, msg: String| LeagueError::new(file, Some(line), Some(field), msg);
-        let player = validate_row(row, sets, teams).map_err(|(field, msg)| err(field, msg))?;
+        let player = validate_row(row, sets, teams).map_err(|e| err(e.field, e.message))?;
         if !ids.insert(player.id) {
             return Err(err("id", format!("id {} is used twice", player.id.0)));
         }
@@ -356,13 +387,9 @@ pub fn parse_player_lines(
     Ok(players)
 }
 
-fn validate_row(
-    row: PlayerRow,
-    sets: &[String],
-    teams: &[Team],
-) -> Result<Player, (&'static str, String)> {
+fn validate_row(row: PlayerRow, sets: &[String], teams: &[Team]) -> Result<Player, FieldError> {
     if row.id == 0 {
-        return Err(("id", "ids start at 1".into()));
+        return Err(FieldError::new("id", "ids start at 1"));
     }
     let player = Player {
         id: PlayerId(row.id),
@@ -391,7 +418,7 @@ fn validate_row(
     if let Some(prev) = &player.previous_team
         && !teams.iter().any(|t| &t.code == prev)
     {
-        return Err((
+        return Err(FieldError::new(
             "previous_team",
             format!("`{prev}` is not a team of this league"),
         ));
@@ -400,28 +427,37 @@ fn validate_row(
 }
 
 /// The checks a player must pass, on import and when an admin adds or edits one.
-pub fn check_player(p: &Player, sets: &[String]) -> Result<(), (&'static str, String)> {
+pub fn check_player(p: &Player, sets: &[String]) -> Result<(), FieldError> {
     if p.name.trim().is_empty() {
-        return Err(("name", "must not be empty".into()));
+        return Err(FieldError::new("name", "must not be empty"));
     }
     if p.country.trim().is_empty() {
-        return Err(("country", "must not be empty".into()));
+        return Err(FieldError::new("country", "must not be empty"));
     }
     if p.base == Money::ZERO {
-        return Err(("base", "the base price must be more than zero".into()));
+        return Err(FieldError::new(
+            "base",
+            "the base price must be more than zero",
+        ));
     }
     if p.base > Money::MAX {
-        return Err(("base", format!("must not exceed {}", Money::MAX)));
+        return Err(FieldError::new(
+            "base",
+            format!("must not exceed {}", Money::MAX),
+        ));
     }
     if !sets.iter().any(|s| s == &p.set) {
-        return Err((
+        return Err(FieldError::new(
             "set",
             format!("`{}` is not one of the league's sets", p.set),
         ));
     }
     let sane = |x: f64| x.is_finite() && x >= 0.0;
     if !sane(p.stats.strike_rate) || !sane(p.stats.economy) {
-        return Err(("strike_rate", "stats must be non-negative numbers".into()));
+        return Err(FieldError::new(
+            "strike_rate",
+            "stats must be non-negative numbers",
+        ));
     }
     Ok(())
 }

@@ -99,7 +99,7 @@ pub fn teams(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
             Row::new(vec![
                 Line::from(Span::styled(
                     t.team.code.to_string(),
-                    theme.team(&t.team.colour),
+                    theme.team(t.team.colour),
                 )),
                 Line::from(t.team.name.clone()),
                 Line::from(t.purse.to_string()),

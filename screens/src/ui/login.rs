@@ -7,13 +7,13 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::centered;
 use super::theme::Theme;
-use crate::app::LoginForm;
+use crate::app::{LoginField, LoginForm};
 
 pub fn draw(frame: &mut Frame, area: Rect, form: &LoginForm, theme: Theme) {
     let rect = centered(area, 60, 11);
     frame.render_widget(Clear, rect);
-    let field = |i: usize, label: &str, value: String| {
-        let focus = form.focus == i;
+    let field = |which: LoginField, label: &str, value: String| {
+        let focus = form.focus == which;
         let style = if focus { theme.accent() } else { theme.dim() };
         Line::from(vec![
             Span::styled(format!("{label:>9} "), style),
@@ -30,9 +30,13 @@ pub fn draw(frame: &mut Frame, area: Rect, form: &LoginForm, theme: Theme) {
     };
     let mut lines = vec![
         Line::from(""),
-        field(0, "server", form.server.clone()),
-        field(1, "user", form.user.clone()),
-        field(2, "password", "•".repeat(form.password.chars().count())),
+        field(LoginField::Server, "server", form.server.clone()),
+        field(LoginField::User, "user", form.user.clone()),
+        field(
+            LoginField::Password,
+            "password",
+            "•".repeat(form.password.chars().count()),
+        ),
         Line::from(""),
     ];
     lines.push(match (&form.error, form.busy) {

@@ -221,7 +221,7 @@ fn hints(app: &App, state: &State, theme: Theme) -> Line<'static> {
 pub(crate) fn team_style(state: &State, code: &auction_proto::TeamCode, theme: Theme) -> Style {
     state
         .team(code)
-        .map_or_else(|| theme.bold(), |t| theme.team(&t.team.colour))
+        .map_or_else(|| theme.bold(), |t| theme.team(t.team.colour))
 }
 
 pub(crate) fn stats_line(p: &auction_proto::Player) -> String {
@@ -497,7 +497,7 @@ fn team_board(
                 Cell::from(marker),
                 Cell::from(Span::styled(
                     t.team.code.to_string(),
-                    theme.team(&t.team.colour),
+                    theme.team(t.team.colour),
                 )),
                 Cell::from(t.purse.to_string()),
                 Cell::from(state.max_bid(t).to_string()),
@@ -702,7 +702,7 @@ fn team_screen(
     if let Some(team) = state.team(code) {
         let title = Line::from(vec![
             Span::raw(" "),
-            Span::styled(team.team.name.clone(), theme.team(&team.team.colour)),
+            Span::styled(team.team.name.clone(), theme.team(team.team.colour)),
             Span::raw(" "),
         ]);
         let room = warroom_lines(app, state, theme);

@@ -1,6 +1,7 @@
 //! Colours, or none: `NO_COLOR` turns every colour off and keeps bold and
 //! reverse, so the screens stay readable on any terminal.
 
+use auction_proto::Colour;
 use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Clone, Copy)]
@@ -46,34 +47,21 @@ impl Theme {
     }
 
     /// A team's own colour (from the league file), made readable on black.
-    pub fn team(self, hex: &str) -> Style {
+    pub fn team(self, colour: Colour) -> Style {
         if !self.color {
             return Style::new().add_modifier(Modifier::BOLD);
         }
-        match parse_hex(hex) {
-            Some((r, g, b)) => {
-                // Very dark team colours (GT's navy) get lifted towards grey.
-                let lum = (u32::from(r) * 3 + u32::from(g) * 6 + u32::from(b)) / 10;
-                let lift = |c: u8| if lum < 60 { c.saturating_add(90) } else { c };
-                Style::new()
-                    .fg(Color::Rgb(lift(r), lift(g), lift(b)))
-                    .add_modifier(Modifier::BOLD)
-            }
-            None => Style::new().add_modifier(Modifier::BOLD),
-        }
+        let Colour { r, g, b } = colour;
+        // Very dark team colours (GT's navy) get lifted towards grey.
+        let lum = (u32::from(r) * 3 + u32::from(g) * 6 + u32::from(b)) / 10;
+        let lift = |c: u8| if lum < 60 { c.saturating_add(90) } else { c };
+        Style::new()
+            .fg(Color::Rgb(lift(r), lift(g), lift(b)))
+            .add_modifier(Modifier::BOLD)
     }
 
     /// Reverse video: the selected row, the leader.
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
-}
-
-fn parse_hex(s: &str) -> Option<(u8, u8, u8)> {
-    let h = s.strip_prefix('#')?;
-    if h.len() != 6 {
-        return None;
-    }
-    let v = u32::from_str_radix(h, 16).ok()?;
-    Some(((v >> 16) as u8, (v >> 8) as u8, v as u8))
 }

@@ -195,7 +195,7 @@ fn board(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                 Line::from(vec![
                     Span::styled(
                         format!(" {:<5}", t.team.code.as_str()),
-                        theme.team(&t.team.colour),
+                        theme.team(t.team.colour),
                     ),
                     Span::raw(format!("{:>11}", t.purse.to_string())),
                     Span::styled(

@@ -695,8 +695,7 @@ fn adjust(state: &State, code: &TeamCode, delta: i64, reason: &str) -> Decision 
 }
 
 fn validate_player(state: &State, player: &auction_proto::Player) -> Result<(), Rejection> {
-    check_player(player, &state.sets)
-        .map_err(|(field, msg)| no(RejectCode::InvalidPlayer, format!("{field}: {msg}")))?;
+    check_player(player, &state.sets).map_err(|e| no(RejectCode::InvalidPlayer, e.to_string()))?;
     let clash = state.players.iter().any(|p| {
         p.player.id != player.id && p.player.name.eq_ignore_ascii_case(player.name.trim())
     });

@@ -64,7 +64,7 @@ pub fn small_league() -> League {
             .map(|c| Team {
                 code: TeamCode::new(c),
                 name: format!("Team {c}"),
-                colour: "#123456".into(),
+                colour: auction_proto::Colour::rgb(0x12, 0x34, 0x56),
             })
             .collect(),
         sets: vec!["Marquee".into(), "Others".into()],
