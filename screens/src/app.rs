@@ -198,15 +198,29 @@ impl LoginForm {
     }
 }
 
-pub struct App {
-    pub login: Option<LoginForm>,
+/// The auction as this screen knows it: a replica of the state and the
+/// log, folded from the link's events.
+pub struct Replica {
+    pub state: Option<State>,
+    pub seq: u64,
+    pub log: VecDeque<LogLine>,
+    /// Accounts online, when the server tells (admin and presenter).
+    pub online: Option<std::collections::BTreeSet<String>>,
+    /// The team's war room: its shortlist, as the server last sent it.
+    pub shortlist: Vec<ShortlistEntry>,
+}
+
+/// Who is logged in, and how the link is doing.
+pub struct SessionStatus {
     pub user: String,
     pub access: Option<Access>,
     pub conn: LinkState,
     pub rtt_ms: Option<u64>,
-    pub state: Option<State>,
-    pub seq: u64,
-    pub log: VecDeque<LogLine>,
+}
+
+/// What the person sees and is doing: dialogs, tabs, cursors, messages.
+pub struct Ui {
+    pub login: Option<LoginForm>,
     pub flash: Option<Flash>,
     pub banner: Option<Banner>,
     pub mode: Mode,
@@ -219,10 +233,11 @@ pub struct App {
     pub keymap: Keymap,
     pub no_color: bool,
     pub quit: bool,
-    /// Accounts online, when the server tells (admin and presenter).
-    pub online: Option<std::collections::BTreeSet<String>>,
-    /// The team's war room: its shortlist, as the server last sent it.
-    pub shortlist: Vec<ShortlistEntry>,
+}
+
+/// Requests sent and not yet answered, and how new ones are named.
+pub struct Requests {
+    /// Request id → what it was, to explain a rejection.
     pending: HashMap<String, String>,
     next_id: u64,
     id_prefix: String,
@@ -230,63 +245,78 @@ pub struct App {
     history_asked: bool,
 }
 
+pub struct App {
+    pub replica: Replica,
+    pub session: SessionStatus,
+    pub ui: Ui,
+    pub requests: Requests,
+}
+
 impl App {
     pub fn new(keymap: Keymap, now_ms: u64) -> App {
         App {
-            login: None,
-            user: String::new(),
-            access: None,
-            conn: LinkState::Connecting,
-            rtt_ms: None,
-            state: None,
-            seq: 0,
-            log: VecDeque::new(),
-            flash: None,
-            banner: None,
-            mode: Mode::Normal,
-            tab: Tab::Auction,
-            team_cursor: 0,
-            player_cursor: 0,
-            filter: String::new(),
-            now_ms,
-            keymap,
-            no_color: false,
-            quit: false,
-            online: None,
-            shortlist: Vec::new(),
-            pending: HashMap::new(),
-            next_id: 0,
-            id_prefix: format!("{:08x}", now_ms as u32),
-            history_asked: false,
+            replica: Replica {
+                state: None,
+                seq: 0,
+                log: VecDeque::new(),
+                online: None,
+                shortlist: Vec::new(),
+            },
+            session: SessionStatus {
+                user: String::new(),
+                access: None,
+                conn: LinkState::Connecting,
+                rtt_ms: None,
+            },
+            ui: Ui {
+                login: None,
+                flash: None,
+                banner: None,
+                mode: Mode::Normal,
+                tab: Tab::Auction,
+                team_cursor: 0,
+                player_cursor: 0,
+                filter: String::new(),
+                now_ms,
+                keymap,
+                no_color: false,
+                quit: false,
+            },
+            requests: Requests {
+                pending: HashMap::new(),
+                next_id: 0,
+                id_prefix: format!("{:08x}", now_ms as u32),
+                history_asked: false,
+            },
         }
     }
 
     /// Sets what makes this session's request ids unique among the
     /// account's sessions (the host picks it at random).
     pub fn set_request_prefix(&mut self, prefix: u32) {
-        self.id_prefix = format!("{prefix:08x}");
+        self.requests.id_prefix = format!("{prefix:08x}");
     }
 
     /// With a login form first.
     pub fn with_login(keymap: Keymap, now_ms: u64, server: &str, user: &str) -> App {
         let mut app = App::new(keymap, now_ms);
-        app.login = Some(LoginForm::new(server, user));
+        app.ui.login = Some(LoginForm::new(server, user));
         app
     }
 
     pub fn own_team(&self) -> Option<&TeamCode> {
-        match &self.access {
+        match &self.session.access {
             Some(Access::Team { team }) => Some(team),
             _ => None,
         }
     }
 
     pub fn is_room(&self) -> bool {
-        matches!(self.access, Some(Access::Admin | Access::Presenter))
+        matches!(self.session.access, Some(Access::Admin | Access::Presenter))
     }
 
     pub fn is_admin(&self) -> bool {
-        self.access == Some(Access::Admin)
+        self.session.access == Some(Access::Admin)
     }
 
     /// Whether `action` applies on the current screen.
@@ -294,7 +324,7 @@ impl App {
         match action.scope() {
             Scope::Everyone => true,
             Scope::Team => self.own_team().is_some(),
-            Scope::Room => self.is_room() && (self.tab == Tab::Auction || !self.is_admin()),
+            Scope::Room => self.is_room() && (self.ui.tab == Tab::Auction || !self.is_admin()),
             Scope::Admin => {
                 self.is_admin()
                     && match action {
@@ -302,13 +332,15 @@ impl App {
                         | Action::TabPrev
                         | Action::ResetPassword
                         | Action::ResetAuction => true,
-                        Action::Up | Action::Down => matches!(self.tab, Tab::Players | Tab::Teams),
+                        Action::Up | Action::Down => {
+                            matches!(self.ui.tab, Tab::Players | Tab::Teams)
+                        }
                         Action::Search
                         | Action::AddPlayer
                         | Action::ImportPlayers
                         | Action::EditBase
-                        | Action::Withdraw => self.tab == Tab::Players,
-                        Action::AdjustPurse => self.tab == Tab::Teams,
+                        | Action::Withdraw => self.ui.tab == Tab::Players,
+                        Action::AdjustPurse => self.ui.tab == Tab::Teams,
                         _ => false,
                     }
             }
@@ -319,30 +351,35 @@ impl App {
     pub fn tick(&mut self, now_ms: u64) -> bool {
         // A clock that was running needs one more draw, to show 0:00.
         let was_running = self.clock_running();
-        self.now_ms = now_ms;
-        if self.banner.as_ref().is_some_and(|b| b.until_ms <= now_ms) {
-            self.banner = None;
+        self.ui.now_ms = now_ms;
+        if self
+            .ui
+            .banner
+            .as_ref()
+            .is_some_and(|b| b.until_ms <= now_ms)
+        {
+            self.ui.banner = None;
             return true;
         }
-        was_running || self.banner.is_some()
+        was_running || self.ui.banner.is_some()
     }
 
     /// A lot clock is counting down (and has not reached zero).
     pub fn clock_running(&self) -> bool {
-        self.state.as_ref().is_some_and(|s| {
+        self.replica.state.as_ref().is_some_and(|s| {
             s.phase == Phase::Running
                 && s.lot.as_ref().and_then(|l| l.timer).is_some_and(|t| {
                     matches!(t, auction_proto::Timer::Running { .. })
-                        && t.remaining_ms(self.now_ms) > 0
+                        && t.remaining_ms(self.ui.now_ms) > 0
                 })
         })
     }
 
     fn flash(&mut self, text: impl Into<String>, error: bool) {
-        self.flash = Some(Flash {
+        self.ui.flash = Some(Flash {
             text: text.into(),
             error,
-            at_ms: self.now_ms,
+            at_ms: self.ui.now_ms,
         });
     }
 
@@ -351,8 +388,8 @@ impl App {
     pub fn on_net(&mut self, ev: NetEvent) {
         match ev {
             NetEvent::Connecting => {
-                if self.conn != LinkState::Connected {
-                    self.conn = LinkState::Connecting;
+                if self.session.conn != LinkState::Connected {
+                    self.session.conn = LinkState::Connecting;
                 }
             }
             NetEvent::Welcome {
@@ -360,10 +397,10 @@ impl App {
                 access,
                 snapshot,
             } => {
-                self.login = None;
-                self.user = user;
-                self.access = Some(access);
-                self.conn = LinkState::Connected;
+                self.ui.login = None;
+                self.session.user = user;
+                self.session.access = Some(access);
+                self.session.conn = LinkState::Connected;
                 if let Some(s) = snapshot {
                     self.load(s);
                 }
@@ -371,10 +408,10 @@ impl App {
             NetEvent::Snapshot(s) => self.load(s),
             NetEvent::Event(e) => self.apply(e),
             NetEvent::Accepted { id, .. } => {
-                self.pending.remove(&id);
+                self.requests.pending.remove(&id);
             }
             NetEvent::Rejected { id, code, message } => {
-                let what = self.pending.remove(&id).unwrap_or_default();
+                let what = self.requests.pending.remove(&id).unwrap_or_default();
                 let text = if what.is_empty() {
                     format!("{message} ({code})")
                 } else {
@@ -383,32 +420,32 @@ impl App {
                 self.flash(text, true);
             }
             NetEvent::Error { message, .. } => self.flash(message, true),
-            NetEvent::Rtt(ms) => self.rtt_ms = Some(ms),
+            NetEvent::Rtt(ms) => self.session.rtt_ms = Some(ms),
             NetEvent::Disconnected {
                 reason,
                 retry_in_ms,
             } => {
-                self.conn = LinkState::Disconnected {
+                self.session.conn = LinkState::Disconnected {
                     reason,
                     retry_in_ms,
                 };
             }
-            NetEvent::LoginFailed(message) => match &mut self.login {
+            NetEvent::LoginFailed(message) => match &mut self.ui.login {
                 Some(form) => {
                     form.error = Some(message);
                     form.busy = false;
                     form.password.clear();
                 }
                 None => {
-                    self.conn = LinkState::Disconnected {
+                    self.session.conn = LinkState::Disconnected {
                         reason: message,
                         retry_in_ms: 0,
                     };
                 }
             },
             NetEvent::Done(text) => self.flash(text, false),
-            NetEvent::Presence(online) => self.online = Some(online.into_iter().collect()),
-            NetEvent::Shortlist(entries) => self.shortlist = entries,
+            NetEvent::Presence(online) => self.replica.online = Some(online.into_iter().collect()),
+            NetEvent::Shortlist(entries) => self.replica.shortlist = entries,
             NetEvent::History(entries) => self.merge_history(entries),
         }
     }
@@ -417,13 +454,13 @@ impl App {
     /// for import (the server checks every row), or the reason it could not
     /// be read is shown.
     pub fn on_file(&mut self, path: String, read: Result<String, String>) -> Vec<Effect> {
-        let prompt = match &mut self.mode {
+        let prompt = match &mut self.ui.mode {
             Mode::Prompt(p) if p.kind == PromptKind::ImportPlayers => Some(p),
             _ => None,
         };
         match (read, prompt) {
             (Ok(csv), _) => {
-                self.mode = Mode::Normal;
+                self.ui.mode = Mode::Normal;
                 vec![self.send(Command::ImportPlayers { csv, file: path })]
             }
             (Err(why), Some(p)) => {
@@ -438,14 +475,16 @@ impl App {
     }
 
     fn load(&mut self, s: Snapshot) {
-        self.seq = s.seq;
-        self.state = Some(s.state);
+        self.replica.seq = s.seq;
+        self.replica.state = Some(s.state);
         self.clamp_cursors();
     }
 
     fn apply(&mut self, e: Entry) {
-        let Some(state) = &mut self.state else { return };
-        if e.seq != self.seq + 1 {
+        let Some(state) = &mut self.replica.state else {
+            return;
+        };
+        if e.seq != self.replica.seq + 1 {
             // The session resyncs on gaps; never fold out of order.
             return;
         }
@@ -462,48 +501,50 @@ impl App {
                 price,
                 ..
             } => {
-                self.banner = Some(Banner {
+                self.ui.banner = Some(Banner {
                     sold: Some((team.clone(), *price)),
                     player: state
                         .player(*player)
                         .map(|p| p.player.name.clone())
                         .unwrap_or_default(),
-                    until_ms: self.now_ms + BANNER_MS,
+                    until_ms: self.ui.now_ms + BANNER_MS,
                 });
             }
             Event::PlayerUnsold { player } => {
-                self.banner = Some(Banner {
+                self.ui.banner = Some(Banner {
                     sold: None,
                     player: state
                         .player(*player)
                         .map(|p| p.player.name.clone())
                         .unwrap_or_default(),
-                    until_ms: self.now_ms + BANNER_MS,
+                    until_ms: self.ui.now_ms + BANNER_MS,
                 });
             }
             Event::LotOpened { .. } | Event::LotReopened { .. } | Event::AuctionReset => {
-                self.banner = None
+                self.ui.banner = None
             }
             _ => {}
         }
         state.apply(&e.event);
-        self.seq = e.seq;
-        self.log.push_back(LogLine {
+        self.replica.seq = e.seq;
+        self.replica.log.push_back(LogLine {
             seq: e.seq,
             at_ms: e.at_ms,
             who,
             text,
         });
-        while self.log.len() > LOG_LINES {
-            self.log.pop_front();
+        while self.replica.log.len() > LOG_LINES {
+            self.replica.log.pop_front();
         }
         self.clamp_cursors();
     }
 
     /// Puts recorded events before the ones seen live (no duplicates).
     fn merge_history(&mut self, entries: Vec<Entry>) {
-        let Some(state) = &self.state else { return };
-        let first_live = self.log.front().map_or(u64::MAX, |l| l.seq);
+        let Some(state) = &self.replica.state else {
+            return;
+        };
+        let first_live = self.replica.log.front().map_or(u64::MAX, |l| l.seq);
         let mut lines: VecDeque<LogLine> = entries
             .iter()
             .filter(|e| e.seq < first_live)
@@ -518,27 +559,27 @@ impl App {
                 text: describe::event(state, &e.event),
             })
             .collect();
-        lines.extend(self.log.drain(..));
+        lines.extend(self.replica.log.drain(..));
         while lines.len() > LOG_LINES {
             lines.pop_front();
         }
-        self.log = lines;
+        self.replica.log = lines;
     }
 
     fn clamp_cursors(&mut self) {
-        if let Some(s) = &self.state {
-            self.team_cursor = self.team_cursor.min(s.teams.len().saturating_sub(1));
+        if let Some(s) = &self.replica.state {
+            self.ui.team_cursor = self.ui.team_cursor.min(s.teams.len().saturating_sub(1));
             let n = self.filtered_players().len();
-            self.player_cursor = self.player_cursor.min(n.saturating_sub(1));
+            self.ui.player_cursor = self.ui.player_cursor.min(n.saturating_sub(1));
         }
     }
 
     /// Players matching the admin's filter, in id order.
     pub fn filtered_players(&self) -> Vec<&auction_proto::state::PlayerEntry> {
-        let Some(s) = &self.state else {
+        let Some(s) = &self.replica.state else {
             return Vec::new();
         };
-        let f = self.filter.to_lowercase();
+        let f = self.ui.filter.to_lowercase();
         s.players
             .iter()
             .filter(|p| {
@@ -551,10 +592,11 @@ impl App {
     }
 
     pub fn selected_team(&self) -> Option<&TeamCode> {
-        self.state
+        self.replica
+            .state
             .as_ref()?
             .teams
-            .get(self.team_cursor)
+            .get(self.ui.team_cursor)
             .map(|t| &t.team.code)
     }
 
@@ -566,38 +608,39 @@ impl App {
             return Vec::new();
         }
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            self.quit = true;
+            self.ui.quit = true;
             return vec![Effect::Quit];
         }
-        if self.login.is_some() {
+        if self.ui.login.is_some() {
             return self.login_key(key);
         }
-        match self.mode.clone() {
+        match self.ui.mode.clone() {
             Mode::Help => {
                 if self
+                    .ui
                     .keymap
                     .lookup(&key, |a| {
                         matches!(a, Action::Help | Action::Cancel | Action::Quit)
                     })
                     .is_some()
                 {
-                    self.mode = Mode::Normal;
+                    self.ui.mode = Mode::Normal;
                 }
                 Vec::new()
             }
             Mode::Confirm(c) => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    self.mode = Mode::Normal;
+                    self.ui.mode = Mode::Normal;
                     vec![self.send(c.command)]
                 }
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                    self.mode = Mode::Normal;
+                    self.ui.mode = Mode::Normal;
                     Vec::new()
                 }
                 _ => Vec::new(),
             },
             Mode::Prompt(p) => self.prompt_key(p, key),
-            Mode::Normal => match self.keymap.lookup(&key, |a| self.allows(a)) {
+            Mode::Normal => match self.ui.keymap.lookup(&key, |a| self.allows(a)) {
                 Some(action) => self.act(action),
                 None => Vec::new(),
             },
@@ -605,7 +648,7 @@ impl App {
     }
 
     fn login_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(form) = &mut self.login else {
+        let Some(form) = &mut self.ui.login else {
             return Vec::new();
         };
         if form.busy {
@@ -613,7 +656,7 @@ impl App {
         }
         match key.code {
             KeyCode::Esc => {
-                self.quit = true;
+                self.ui.quit = true;
                 return vec![Effect::Quit];
             }
             KeyCode::Tab | KeyCode::Down => form.focus = form.focus.next(),
@@ -646,11 +689,11 @@ impl App {
     fn prompt(&mut self, kind: PromptKind, label: impl Into<String>) {
         let secret = matches!(kind, PromptKind::Password { .. });
         let input = if kind == PromptKind::Search {
-            self.filter.clone()
+            self.ui.filter.clone()
         } else {
             String::new()
         };
-        self.mode = Mode::Prompt(Prompt {
+        self.ui.mode = Mode::Prompt(Prompt {
             kind,
             label: label.into(),
             input,
@@ -660,7 +703,7 @@ impl App {
     }
 
     fn confirm(&mut self, question: impl Into<String>, command: Command) {
-        self.mode = Mode::Confirm(Confirm {
+        self.ui.mode = Mode::Confirm(Confirm {
             question: question.into(),
             command,
         });
@@ -668,15 +711,20 @@ impl App {
 
     /// A command with a fresh request id, remembered to explain a rejection.
     fn send(&mut self, command: Command) -> Effect {
-        self.next_id += 1;
-        let id = format!("{}-{}-{}", self.user, self.id_prefix, self.next_id);
-        self.pending
+        self.requests.next_id += 1;
+        let id = format!(
+            "{}-{}-{}",
+            self.session.user, self.requests.id_prefix, self.requests.next_id
+        );
+        self.requests
+            .pending
             .insert(id.clone(), command.name().replace('_', " "));
         Effect::Send { id, command }
     }
 
     fn lot_name(&self) -> String {
-        self.state
+        self.replica
+            .state
             .as_ref()
             .and_then(|s| s.lot.as_ref().and_then(|l| s.player(l.player)))
             .map(|p| p.player.name.clone())
@@ -685,11 +733,11 @@ impl App {
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
         if action == Action::Quit {
-            self.quit = true;
+            self.ui.quit = true;
             return vec![Effect::Quit];
         }
         // Nothing else means anything before the first state arrives.
-        let Some(state) = self.state.clone() else {
+        let Some(state) = self.replica.state.clone() else {
             return Vec::new();
         };
         match action.scope() {
@@ -706,11 +754,11 @@ impl App {
     fn dialog_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Help => {
-                self.mode = Mode::Help;
+                self.ui.mode = Mode::Help;
                 Vec::new()
             }
             Action::Cancel => {
-                self.flash = None;
+                self.ui.flash = None;
                 Vec::new()
             }
             _ => Vec::new(),
@@ -813,11 +861,11 @@ impl App {
             Action::Accelerated => one(self.send(Command::OpenAccelerated)),
             Action::TeamPrev => {
                 let n = state.teams.len().max(1);
-                self.team_cursor = (self.team_cursor + n - 1) % n;
+                self.ui.team_cursor = (self.ui.team_cursor + n - 1) % n;
                 Vec::new()
             }
             Action::TeamNext => {
-                self.team_cursor = (self.team_cursor + 1) % state.teams.len().max(1);
+                self.ui.team_cursor = (self.ui.team_cursor + 1) % state.teams.len().max(1);
                 Vec::new()
             }
             Action::PaddleRaise => match self.selected_team().cloned() {
@@ -903,20 +951,20 @@ impl App {
     fn admin_navigate(&mut self, action: Action, state: &State) -> Vec<Effect> {
         match action {
             Action::TabNext | Action::TabPrev => {
-                let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let i = Tab::ALL.iter().position(|t| *t == self.ui.tab).unwrap_or(0);
                 let n = Tab::ALL.len();
                 let j = if action == Action::TabNext {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
                 };
-                self.tab = Tab::ALL[j].clone();
-                if self.tab == Tab::Log && !self.history_asked {
+                self.ui.tab = Tab::ALL[j].clone();
+                if self.ui.tab == Tab::Log && !self.requests.history_asked {
                     // The log tab starts with the recorded history: ask once.
-                    self.history_asked = true;
+                    self.requests.history_asked = true;
                     let limit = LOG_LINES as u32;
                     return vec![Effect::History {
-                        since: self.seq.saturating_sub(u64::from(limit)),
+                        since: self.replica.seq.saturating_sub(u64::from(limit)),
                         limit,
                     }];
                 }
@@ -924,21 +972,21 @@ impl App {
             }
             Action::Up | Action::Down => {
                 let down = action == Action::Down;
-                match self.tab {
+                match self.ui.tab {
                     Tab::Players => {
                         let n = self.filtered_players().len().max(1);
-                        self.player_cursor = if down {
-                            (self.player_cursor + 1) % n
+                        self.ui.player_cursor = if down {
+                            (self.ui.player_cursor + 1) % n
                         } else {
-                            (self.player_cursor + n - 1) % n
+                            (self.ui.player_cursor + n - 1) % n
                         };
                     }
                     Tab::Teams => {
                         let n = state.teams.len().max(1);
-                        self.team_cursor = if down {
-                            (self.team_cursor + 1) % n
+                        self.ui.team_cursor = if down {
+                            (self.ui.team_cursor + 1) % n
                         } else {
-                            (self.team_cursor + n - 1) % n
+                            (self.ui.team_cursor + n - 1) % n
                         };
                     }
                     _ => {}
@@ -973,7 +1021,7 @@ impl App {
             Action::EditBase => {
                 if let Some(p) = self
                     .filtered_players()
-                    .get(self.player_cursor)
+                    .get(self.ui.player_cursor)
                     .map(|p| (p.player.id, p.player.name.clone()))
                 {
                     self.prompt(
@@ -986,7 +1034,7 @@ impl App {
             Action::Withdraw => {
                 if let Some(p) = self
                     .filtered_players()
-                    .get(self.player_cursor)
+                    .get(self.ui.player_cursor)
                     .map(|p| (p.player.id, p.player.name.clone()))
                 {
                     self.confirm(
@@ -1023,20 +1071,20 @@ impl App {
     fn prompt_key(&mut self, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc => {
-                self.mode = Mode::Normal;
+                self.ui.mode = Mode::Normal;
                 Vec::new()
             }
             KeyCode::Backspace => {
                 p.input.pop();
                 p.error = None;
-                self.mode = Mode::Prompt(p);
+                self.ui.mode = Mode::Prompt(p);
                 Vec::new()
             }
             KeyCode::Enter => match self.submit(&p) {
                 Ok(effects) => effects,
                 Err(e) => {
                     p.error = Some(e);
-                    self.mode = Mode::Prompt(p);
+                    self.ui.mode = Mode::Prompt(p);
                     Vec::new()
                 }
             },
@@ -1046,14 +1094,14 @@ impl App {
                 }
                 p.error = None;
                 if p.kind == PromptKind::Search {
-                    self.filter = p.input.clone();
-                    self.player_cursor = 0;
+                    self.ui.filter = p.input.clone();
+                    self.ui.player_cursor = 0;
                 }
-                self.mode = Mode::Prompt(p);
+                self.ui.mode = Mode::Prompt(p);
                 Vec::new()
             }
             _ => {
-                self.mode = Mode::Prompt(p);
+                self.ui.mode = Mode::Prompt(p);
                 Vec::new()
             }
         }
@@ -1067,7 +1115,7 @@ impl App {
         if path.is_empty() {
             return Err("which file?".into());
         }
-        self.mode = Mode::Prompt(p.clone());
+        self.ui.mode = Mode::Prompt(p.clone());
         Ok(vec![Effect::ReadFile {
             path: path.to_string(),
         }])
@@ -1076,7 +1124,7 @@ impl App {
     /// Turns a prompt's text into effects, or says what is wrong with it.
     fn submit(&mut self, p: &Prompt) -> Result<Vec<Effect>, String> {
         let input = p.input.trim();
-        let state = self.state.clone().ok_or("not connected")?;
+        let state = self.replica.state.clone().ok_or("not connected")?;
         let effects = match &p.kind {
             PromptKind::Bid { team } => {
                 let amount = prompt_parse::amount(input)?;
@@ -1101,7 +1149,7 @@ impl App {
             }
             PromptKind::Shortlist => {
                 vec![Effect::SetShortlist(crate::shortlist_edit::edit(
-                    &self.shortlist,
+                    &self.replica.shortlist,
                     &state,
                     input,
                 )?)]
@@ -1133,7 +1181,7 @@ impl App {
             })],
             PromptKind::ImportPlayers => return self.ask_for_file(p),
             PromptKind::Search => {
-                self.filter = input.to_string();
+                self.ui.filter = input.to_string();
                 Vec::new()
             }
             PromptKind::PasswordUser => {
@@ -1163,7 +1211,7 @@ impl App {
                 vec![self.send(Command::ResetAuction)]
             }
         };
-        self.mode = Mode::Normal;
+        self.ui.mode = Mode::Normal;
         Ok(effects)
     }
 }

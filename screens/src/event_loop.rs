@@ -65,7 +65,7 @@ pub async fn run<B: Backend, H: Host>(
     host: &mut H,
     link: Option<Link>,
 ) -> Result<Ended, B::Error> {
-    if let Some(form) = app.login.as_mut().filter(|_| link.is_some()) {
+    if let Some(form) = app.ui.login.as_mut().filter(|_| link.is_some()) {
         form.busy = true;
     }
     let mut turn = Turn {
@@ -77,15 +77,15 @@ pub async fn run<B: Backend, H: Host>(
     let mut dirty = true;
     loop {
         if dirty {
-            app.now_ms = turn.host.now_ms();
+            app.ui.now_ms = turn.host.now_ms();
             terminal.draw(|f| crate::ui::draw(f, app))?;
         }
-        if app.quit {
+        if app.ui.quit {
             return Ok(turn.ended);
         }
         // Only a running clock or a banner needs redraws without events.
         let now = turn.host.now_ms();
-        let wake = if app.clock_running() || app.banner.is_some() {
+        let wake = if app.clock_running() || app.ui.banner.is_some() {
             Duration::from_millis(1000 - now % 1000)
         } else {
             Duration::from_secs(3600)
@@ -124,7 +124,7 @@ pub async fn run<B: Backend, H: Host>(
                     }
                     None => turn.link = None,
                 }
-                if turn.ended.logged_in.is_none() && app.login.is_none() && app.access.is_some() {
+                if turn.ended.logged_in.is_none() && app.ui.login.is_none() && app.session.access.is_some() {
                     turn.ended.logged_in = turn.trying.clone();
                 }
                 true

@@ -121,7 +121,7 @@ fn interactive(
         let mut host = LocalHost::new(ca);
         let mut app = App::with_login(settings.keymap, host.now_ms(), &server, &user);
         app.set_request_prefix(rand::random());
-        app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        app.ui.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         // Log in at once for the big screen, or when the password is given.
         let login = match (&password, view) {
             (_, true) => Some(LoginRequest {
@@ -158,7 +158,9 @@ fn interactive(
         match result {
             Ok(ended) => {
                 // A login given on the command line counts once it got in.
-                let succeeded = ended.logged_in.or(login.filter(|_| app.access.is_some()));
+                let succeeded = ended
+                    .logged_in
+                    .or(login.filter(|_| app.session.access.is_some()));
                 if let Some(l) = succeeded.filter(|_| !view) {
                     auction_tui::config::remember(&l.server, &l.user);
                 }

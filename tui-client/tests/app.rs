@@ -42,7 +42,7 @@ fn space_raises_for_the_own_team_and_a_rejection_shows_its_reason() {
         code: RejectCode::AlreadyLeading,
         message: "MI already leads with ₹2.6 Cr".into(),
     });
-    let flash = app.flash.clone().expect("the reason is shown");
+    let flash = app.ui.flash.clone().expect("the reason is shown");
     assert!(
         flash.error && flash.text.contains("MI already leads") && flash.text.contains("raise"),
         "{flash:?}"
@@ -53,7 +53,7 @@ fn space_raises_for_the_own_team_and_a_rejection_shows_its_reason() {
 fn an_amount_is_typed_checked_and_sent() {
     let mut app = lot_with_bids().app("csk", team("CSK"));
     assert!(app.on_key(key('a')).is_empty());
-    assert!(matches!(app.mode, Mode::Prompt(_)));
+    assert!(matches!(app.ui.mode, Mode::Prompt(_)));
     for c in "lots".chars() {
         app.on_key(key(c));
     }
@@ -61,7 +61,7 @@ fn an_amount_is_typed_checked_and_sent() {
         app.on_key(code(KeyCode::Enter)).is_empty(),
         "nonsense is not sent"
     );
-    match &app.mode {
+    match &app.ui.mode {
         Mode::Prompt(p) => assert!(p.error.is_some()),
         other => panic!("{other:?}"),
     }
@@ -79,7 +79,7 @@ fn an_amount_is_typed_checked_and_sent() {
             amount: Money(350)
         }]
     );
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.ui.mode, Mode::Normal);
 }
 
 #[test]
@@ -87,9 +87,9 @@ fn destructive_keys_ask_first() {
     let mut app = lot_with_bids().app("presenter", presenter());
     for k in ['h', 'u', 'z', 'R'] {
         assert!(app.on_key(key(k)).is_empty(), "{k} acted without asking");
-        assert!(matches!(app.mode, Mode::Confirm(_)), "{k}");
+        assert!(matches!(app.ui.mode, Mode::Confirm(_)), "{k}");
         assert!(app.on_key(key('n')).is_empty());
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.ui.mode, Mode::Normal);
     }
     app.on_key(key('h'));
     let effects = app.on_key(key('y'));
@@ -140,7 +140,7 @@ fn viewers_cannot_send_anything() {
     for k in all_keys() {
         let effects = app.on_key(k);
         assert!(sent(&effects).is_empty(), "{k:?} sent {effects:?}");
-        app.mode = Mode::Normal;
+        app.ui.mode = Mode::Normal;
     }
 }
 
@@ -196,17 +196,17 @@ fn a_team_cannot_bid_for_another_through_any_key() {
 fn events_fold_in_order_and_gaps_are_ignored() {
     let s = lot_with_bids();
     let mut app = s.app("presenter", presenter());
-    assert_eq!(app.seq, 5);
-    assert_eq!(app.state.as_ref(), Some(&s.state));
-    assert_eq!(app.log.len(), 5);
+    assert_eq!(app.replica.seq, 5);
+    assert_eq!(app.replica.state.as_ref(), Some(&s.state));
+    assert_eq!(app.replica.log.len(), 5);
     let mut s2 = lot_with_bids();
     s2.bid("RCB", 300).bid("CSK", 320);
     // seq 7 before 6: ignored (the session asks for a snapshot instead).
     app.on_net(NetEvent::Event(s2.entries[6].clone()));
-    assert_eq!(app.seq, 5);
+    assert_eq!(app.replica.seq, 5);
     app.on_net(NetEvent::Event(s2.entries[5].clone()));
     app.on_net(NetEvent::Event(s2.entries[6].clone()));
-    assert_eq!(app.state.as_ref(), Some(&s2.state));
+    assert_eq!(app.replica.state.as_ref(), Some(&s2.state));
 }
 
 #[test]
@@ -214,15 +214,15 @@ fn the_sold_banner_comes_and_goes() {
     let mut s = lot_with_bids();
     s.presenter(Command::Sold);
     let mut app = s.app("viewer", Access::Viewer);
-    let banner = app.banner.clone().expect("banner after a sale");
+    let banner = app.ui.banner.clone().expect("banner after a sale");
     assert_eq!(
         banner.sold.map(|(t, p)| (t.to_string(), p.0)),
         Some(("MI".into(), 260))
     );
     assert!(app.tick(banner.until_ms - 1));
-    assert!(app.banner.is_some());
+    assert!(app.ui.banner.is_some());
     app.tick(banner.until_ms);
-    assert!(app.banner.is_none());
+    assert!(app.ui.banner.is_none());
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn admin_prompts_validate_before_sending() {
         code: ErrorCode::Forbidden,
         message: "only the admin may set passwords".into(),
     });
-    assert!(app.flash.as_ref().unwrap().error);
+    assert!(app.ui.flash.as_ref().unwrap().error);
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn keymaps_come_from_the_config_and_help_follows_them() {
     });
     assert!(sent(&app.on_key(key(' '))).is_empty());
     assert_eq!(sent(&app.on_key(key('x'))).len(), 1);
-    let help = app.keymap.help(|a| app.allows(a));
+    let help = app.ui.keymap.help(|a| app.allows(a));
     assert!(
         help.iter()
             .any(|(keys, what)| keys == "x" && what.contains("next valid")),
@@ -328,9 +328,9 @@ fn the_admin_log_starts_with_the_recorded_past() {
     });
     app.on_net(NetEvent::Event(s.entries[4].clone()));
     app.on_net(NetEvent::History(s.entries[..5].to_vec()));
-    let seqs: Vec<u64> = app.log.iter().map(|l| l.seq).collect();
+    let seqs: Vec<u64> = app.replica.log.iter().map(|l| l.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
-    assert!(app.log[0].text.contains("auction started"));
+    assert!(app.replica.log[0].text.contains("auction started"));
 }
 
 #[test]
@@ -376,7 +376,7 @@ async fn the_admin_imports_a_csv_file_from_the_players_tab() {
     };
     app.on_key(key('I'));
     assert!(import(&mut app, "/nowhere/late.csv").await.is_empty());
-    let auction_screens::app::Mode::Prompt(prompt) = &app.mode else {
+    let auction_screens::app::Mode::Prompt(prompt) = &app.ui.mode else {
         panic!("the prompt closed on a bad path")
     };
     let error = prompt.error.clone().unwrap();
@@ -393,5 +393,5 @@ async fn the_admin_imports_a_csv_file_from_the_players_tab() {
             file: file.display().to_string(),
         }]
     );
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.ui.mode, Mode::Normal);
 }

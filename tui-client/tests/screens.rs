@@ -53,7 +53,7 @@ fn the_sold_banner() {
     let mut s = lot_with_bids();
     s.presenter(Command::Sold);
     snap_all("sold", &s, |app| {
-        app.now_ms = app.log.back().unwrap().at_ms + 1000
+        app.ui.now_ms = app.replica.log.back().unwrap().at_ms + 1000
     });
 }
 
@@ -71,7 +71,7 @@ fn disconnected() {
             reason: "connection reset by peer".into(),
             retry_in_ms: 2000,
         });
-        assert!(matches!(app.conn, LinkState::Disconnected { .. }));
+        assert!(matches!(app.session.conn, LinkState::Disconnected { .. }));
     });
 }
 
@@ -83,13 +83,13 @@ fn admin_tabs_and_overlays() {
     });
     let mut app = s.app("admin", Access::Admin);
     for tab in [Tab::Players, Tab::Teams, Tab::Log] {
-        app.tab = tab.clone();
+        app.ui.tab = tab.clone();
         insta::assert_snapshot!(
             format!("admin_tab_{}", tab.label().to_lowercase()),
             render(&app, 120, 30)
         );
     }
-    app.tab = Tab::Auction;
+    app.ui.tab = Tab::Auction;
     app.on_key(key('?'));
     insta::assert_snapshot!("admin_help_overlay", render(&app, 100, 40));
     app.on_key(key('?'));
@@ -119,7 +119,7 @@ fn no_color_draws_the_same_text() {
     let s = lot_with_bids();
     let mut app = s.app("presenter", presenter());
     let coloured = render(&app, 80, 24);
-    app.no_color = true;
+    app.ui.no_color = true;
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     terminal
         .draw(|f| auction_screens::ui::draw(f, &app))

@@ -13,7 +13,7 @@ use crate::app::{App, Tab};
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans = Vec::new();
     for t in Tab::ALL {
-        let style = if t == app.tab {
+        let style = if t == app.ui.tab {
             theme.selected()
         } else {
             theme.dim()
@@ -63,10 +63,10 @@ pub fn players(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
         Constraint::Length(22),
         Constraint::Min(10),
     ];
-    let filter = if app.filter.is_empty() {
+    let filter = if app.ui.filter.is_empty() {
         String::new()
     } else {
-        format!(" filter: {} ", app.filter)
+        format!(" filter: {} ", app.ui.filter)
     };
     let title = format!(" Players ({}){filter}", list.len());
     let table = Table::new(rows, widths)
@@ -76,7 +76,7 @@ pub fn players(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
         )
         .row_highlight_style(theme.selected())
         .block(Block::bordered().title(title));
-    let mut ts = TableState::default().with_selected(Some(app.player_cursor));
+    let mut ts = TableState::default().with_selected(Some(app.ui.player_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
@@ -121,14 +121,15 @@ pub fn teams(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
         .header(Row::new(["team", "name", "purse", "adjusted", "n", "squad"]).style(theme.dim()))
         .row_highlight_style(theme.selected())
         .block(Block::bordered().title(" Teams "));
-    let mut ts = TableState::default().with_selected(Some(app.team_cursor));
+    let mut ts = TableState::default().with_selected(Some(app.ui.team_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
 pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let inner = area.height.saturating_sub(2) as usize;
-    let skip = app.log.len().saturating_sub(inner);
+    let skip = app.replica.log.len().saturating_sub(inner);
     let lines: Vec<Line> = app
+        .replica
         .log
         .iter()
         .skip(skip)

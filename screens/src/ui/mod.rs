@@ -22,15 +22,15 @@ use theme::Theme;
 /// Draws the whole screen for the app's role and state.
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = Theme {
-        color: !app.no_color,
+        color: !app.ui.no_color,
     };
     let area = frame.area();
-    if let Some(form) = &app.login {
+    if let Some(form) = &app.ui.login {
         login::draw(frame, area, form, theme);
         return;
     }
-    let Some(state) = &app.state else {
-        let text = match &app.conn {
+    let Some(state) = &app.replica.state else {
+        let text = match &app.session.conn {
             LinkState::Disconnected { reason, .. } => format!("Not connected: {reason}"),
             _ => "Connecting…".to_string(),
         };
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         );
         return;
     };
-    if app.access == Some(Access::Viewer) {
+    if app.session.access == Some(Access::Viewer) {
         viewer::draw(frame, area, app, state, theme);
         overlays(frame, area, app, theme);
         return;
@@ -53,13 +53,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     draw_header(frame, header, app, state, theme);
     draw_footer(frame, footer, app, state, theme);
-    match &app.access {
+    match &app.session.access {
         Some(Access::Team { team }) => team_screen(frame, body, app, state, team, theme),
         Some(Access::Admin) => {
             let [tabs, rest] =
                 Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
             admin::tabs(frame, tabs, app, theme);
-            match app.tab {
+            match app.ui.tab {
                 Tab::Auction => room_screen(frame, rest, app, state, theme),
                 Tab::Players => admin::players(frame, rest, app, state, theme),
                 Tab::Teams => admin::teams(frame, rest, app, state, theme),
@@ -91,9 +91,13 @@ fn phase_label(state: &State) -> &'static str {
 }
 
 pub(crate) fn conn_span(app: &App, theme: Theme) -> Span<'static> {
-    match &app.conn {
+    match &app.session.conn {
         LinkState::Connected => {
-            let rtt = app.rtt_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
+            let rtt = app
+                .session
+                .rtt_ms
+                .map(|ms| format!(" {ms} ms"))
+                .unwrap_or_default();
             Span::styled(format!("● online{rtt}"), theme.ok())
         }
         LinkState::Connecting => Span::styled("… connecting".to_string(), theme.warn()),
@@ -109,7 +113,7 @@ pub(crate) fn conn_span(app: &App, theme: Theme) -> Span<'static> {
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
-    let who = match &app.access {
+    let who = match &app.session.access {
         Some(a) => a.label(),
         None => String::new(),
     };
@@ -124,7 +128,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
     };
     let left = Line::from(vec![
         Span::styled(state.league_name.clone(), theme.bold()),
-        Span::styled(format!(" · {who} ({}) · ", app.user), theme.dim()),
+        Span::styled(format!(" · {who} ({}) · ", app.session.user), theme.dim()),
         Span::styled(phase_label(state), phase_style),
         Span::styled(round, theme.dim()),
     ]);
@@ -136,12 +140,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
-    let line = if let Some(f) = &app.flash {
+    let line = if let Some(f) = &app.ui.flash {
         Line::from(Span::styled(
             f.text.clone(),
             if f.error { theme.error() } else { theme.ok() },
         ))
-    } else if let LinkState::Disconnected { reason, .. } = &app.conn {
+    } else if let LinkState::Disconnected { reason, .. } = &app.session.conn {
         Line::from(Span::styled(
             format!("connection lost: {reason}"),
             theme.error(),
@@ -155,7 +159,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
 fn hint(app: &App, action: Action, what: &str, theme: Theme) -> Vec<Span<'static>> {
     vec![
         Span::styled(
-            app.keymap.hint(action),
+            app.ui.keymap.hint(action),
             theme.accent().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!(" {what}  ")),
@@ -193,7 +197,7 @@ fn hints(app: &App, state: &State, theme: Theme) -> Line<'static> {
             .unwrap_or_else(|| "bid".into());
         spans.extend(hint(app, Action::Raise, &next, theme));
         spans.extend(hint(app, Action::BidAmount, "amount", theme));
-    } else if app.is_room() && app.tab == Tab::Auction {
+    } else if app.is_room() && app.ui.tab == Tab::Auction {
         match (&state.phase, &state.lot) {
             (Phase::NotStarted, _) => spans.extend(hint(app, Action::Start, "start", theme)),
             (_, None) => {
@@ -258,8 +262,8 @@ pub(crate) fn player_tags(p: &auction_proto::Player) -> String {
 fn clock_text(app: &App, state: &State, lot: &Lot) -> Option<String> {
     let timer = lot.timer?;
     let ms = match (state.phase, timer) {
-        (Phase::Paused, t) => t.remaining_ms(app.now_ms),
-        (_, t @ Timer::Running { .. }) => t.remaining_ms(app.now_ms),
+        (Phase::Paused, t) => t.remaining_ms(app.ui.now_ms),
+        (_, t @ Timer::Running { .. }) => t.remaining_ms(app.ui.now_ms),
         (_, Timer::Frozen { remaining_ms }) => remaining_ms,
     };
     let secs = ms.div_ceil(1000);
@@ -293,7 +297,7 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
             if let Some(rtm) = crate::describe::rtm_status(state) {
                 lines.insert(0, Line::from(Span::styled(rtm, theme.warn())));
             }
-            if let Some(mark) = app.shortlist.iter().find(|e| e.player == p.id) {
+            if let Some(mark) = app.replica.shortlist.iter().find(|e| e.player == p.id) {
                 lines.insert(
                     0,
                     shortlist_line(mark, state.leader().map(|b| b.amount), theme),
@@ -303,7 +307,7 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
         }
         None => {
             let mut lines = Vec::new();
-            if let Some(b) = &app.banner {
+            if let Some(b) = &app.ui.banner {
                 lines.push(Line::from(Span::styled(b.player.clone(), theme.bold())));
             }
             match state.phase {
@@ -313,7 +317,12 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                         .next_in_queue()
                         .and_then(|id| state.player(id))
                         .map(|p| {
-                            let star = if app.shortlist.iter().any(|e| e.player == p.player.id) {
+                            let star = if app
+                                .replica
+                                .shortlist
+                                .iter()
+                                .any(|e| e.player == p.player.id)
+                            {
                                 "★ "
                             } else {
                                 ""
@@ -352,7 +361,7 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
 }
 
 fn banner_lines(app: &App, state: &State, theme: Theme) -> Option<Vec<Line<'static>>> {
-    let b = app.banner.as_ref()?;
+    let b = app.ui.banner.as_ref()?;
     Some(match &b.sold {
         Some((team, price)) => vec![
             Line::from(Span::styled(
@@ -573,7 +582,7 @@ fn room_screen(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
     let [hist, board] =
         Layout::horizontal([Constraint::Length(28), Constraint::Min(0)]).areas(middle);
     history_panel(frame, hist, state, theme);
-    team_board(frame, board, app, state, Some(app.team_cursor), theme);
+    team_board(frame, board, app, state, Some(app.ui.team_cursor), theme);
     frame.render_widget(Paragraph::new(upcoming_line(state, theme)), bottom);
 }
 
@@ -660,7 +669,8 @@ fn shortlist_line(
 
 /// The team's war room: each shortlisted player and where it stands.
 fn warroom_lines(app: &App, state: &State, theme: Theme) -> Vec<Line<'static>> {
-    app.shortlist
+    app.replica
+        .shortlist
         .iter()
         .filter_map(|e| {
             let p = state.player(e.player)?;
@@ -730,10 +740,11 @@ fn team_screen(
 }
 
 fn overlays(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    match &app.mode {
+    match &app.ui.mode {
         Mode::Normal => {}
         Mode::Help => {
             let lines: Vec<Line> = app
+                .ui
                 .keymap
                 .help(|a| app.allows(a))
                 .into_iter()

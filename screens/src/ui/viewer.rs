@@ -87,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Them
     ])
     .areas(area);
     header(frame, header_area, app, state, theme);
-    if let Some(b) = &app.banner {
+    if let Some(b) = &app.ui.banner {
         banner(frame, main, b, state, theme);
     } else if let Some(entry) = state.lot.as_ref().and_then(|l| state.player(l.player)) {
         lot(frame, main, &entry.player, state, theme);

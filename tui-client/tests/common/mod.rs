@@ -78,10 +78,10 @@ impl Script {
         });
         app.on_net(NetEvent::Rtt(3));
         for e in &self.entries {
-            app.now_ms = e.at_ms;
+            app.ui.now_ms = e.at_ms;
             app.on_net(NetEvent::Event(e.clone()));
         }
-        app.now_ms = NOW;
+        app.ui.now_ms = NOW;
         app
     }
 }
