@@ -75,10 +75,48 @@ struct SessionRecord {
     expires_at_ms: u64,
 }
 
+/// An account's name as the server keys it: trimmed, lower case, and
+/// `view` spelled `viewer`. Made only through [`AccountName::new`], so two
+/// spellings of one account can never be two keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountName(String);
+
+impl AccountName {
+    pub fn new(typed: &str) -> AccountName {
+        match typed.trim().to_ascii_lowercase().as_str() {
+            "view" => AccountName("viewer".into()),
+            other => AccountName(other.into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccountName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<AccountName> for String {
+    fn from(name: AccountName) -> String {
+        name.0
+    }
+}
+
+impl std::ops::Deref for AccountName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A logged-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub user: String,
+    pub user: AccountName,
     pub access: Access,
     /// The bearer token; shown to its client once, never logged.
     pub token: String,
@@ -132,7 +170,7 @@ impl Drop for Revocation {
 /// A login whose place in the throttle is taken and whose password is
 /// yet to be checked.
 pub struct LoginAttempt {
-    user: String,
+    user: AccountName,
     /// `None` for an open account.
     place: Option<crate::throttle::Attempt>,
 }
@@ -160,14 +198,6 @@ pub fn league_accounts(league: &League) -> Vec<(String, Access)> {
         ));
     }
     out
-}
-
-/// Accepts `view` as another name for the viewer account.
-pub fn canonical_user(user: &str) -> String {
-    match user.trim().to_ascii_lowercase().as_str() {
-        "view" => "viewer".to_string(),
-        other => other.to_string(),
-    }
 }
 
 fn hash_token(token: &str) -> Vec<u8> {
@@ -269,12 +299,12 @@ impl Auth {
 
     /// The access of an account, if it exists.
     pub fn access(&self, user: &str) -> Result<Option<Access>, AuthError> {
-        Ok(self.record(&canonical_user(user))?.map(|r| r.access))
+        Ok(self.record(&AccountName::new(user))?.map(|r| r.access))
     }
 
     /// Whether this account logs in without a password.
     pub fn is_open(&self, user: &str) -> bool {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         matches!(self.record(&user), Ok(Some(r)) if r.hash.is_none() && r.access == Access::Viewer && self.viewer_open)
     }
 
@@ -288,7 +318,7 @@ impl Auth {
     /// Takes the attempt's place in the throttle, before any hashing: a
     /// burst of guesses gets only the free attempts it has left.
     pub fn begin_login(&self, user: &str, from: IpAddr) -> Result<LoginAttempt, LoginError> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         // An open account has no password to guess: never slowed, never
         // counted (a hall behind one address keeps its big screens).
         let place = match self.is_open(&user) {
@@ -335,10 +365,10 @@ impl Auth {
 
     /// Opens a session for an account already authenticated (by SSH key, say).
     pub fn open_session(&self, user: &str) -> Result<Session, AuthError> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         let access = self
             .record(&user)?
-            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?
+            .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?
             .access;
         let token: String = {
             let bytes: [u8; 32] = rand::random();
@@ -346,7 +376,7 @@ impl Auth {
         };
         let expires_at_ms = now_ms() + TOKEN_TTL.as_millis() as u64;
         let rec = SessionRecord {
-            user: user.clone(),
+            user: user.to_string(),
             expires_at_ms,
         };
         self.sessions
@@ -370,7 +400,7 @@ impl Auth {
         }
         let access = self.record(&rec.user).ok()??.access;
         Some(Session {
-            user: rec.user,
+            user: AccountName::new(&rec.user),
             access,
             token: token.to_string(),
             expires_at_ms: rec.expires_at_ms,
@@ -436,13 +466,13 @@ impl Auth {
 
     /// Sets a password and revokes every session of the account.
     pub fn set_password(&self, user: &str, password: &str) -> Result<(), AuthError> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         if password.chars().count() < 8 {
             return Err(AuthError::WeakPassword);
         }
         let mut rec = self
             .record(&user)?
-            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?;
+            .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?;
         rec.hash = Some(hash_password(password)?);
         self.put(&user, &rec)?;
         self.revoke_sessions(&user)?;
@@ -472,19 +502,19 @@ impl Auth {
 
     /// Public keys registered for `user` (OpenSSH format lines).
     pub fn keys(&self, user: &str) -> Result<Vec<String>, AuthError> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         Ok(self
             .record(&user)?
-            .ok_or(AuthError::UnknownUser(user))?
+            .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?
             .keys)
     }
 
     /// Replaces the keys of `user`.
     pub fn set_keys(&self, user: &str, keys: Vec<String>) -> Result<(), AuthError> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         let mut rec = self
             .record(&user)?
-            .ok_or_else(|| AuthError::UnknownUser(user.clone()))?;
+            .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?;
         rec.keys = keys;
         self.put(&user, &rec)?;
         self.store.flush_blocking()?;

@@ -32,10 +32,10 @@ impl Presence {
             return None;
         }
         self.0
-            .send_modify(|m| *m.entry(session.user.clone()).or_default() += 1);
+            .send_modify(|m| *m.entry(session.user.to_string()).or_default() += 1);
         Some(Online {
             counts: self.0.clone(),
-            user: session.user.clone(),
+            user: session.user.to_string(),
         })
     }
 }

@@ -419,7 +419,7 @@ fn welcome(
 ) -> ServerMsg {
     ServerMsg::Welcome {
         v: PROTOCOL_VERSION,
-        user: session.user.clone(),
+        user: session.user.to_string(),
         access: session.access.clone(),
         token: session.token.clone(),
         expires_at_ms: session.expires_at_ms,

@@ -57,7 +57,7 @@ async fn serve(app: Arc<Context>, login: Session, ends: LinkEnds) {
         return;
     };
     let welcome = NetEvent::Welcome {
-        user: session.login().user.clone(),
+        user: session.login().user.to_string(),
         access: session.login().access.clone(),
         snapshot: Some(snapshot),
     };

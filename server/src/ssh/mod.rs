@@ -31,7 +31,7 @@ use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::auth::{Session, canonical_user};
+use crate::auth::{AccountName, Session};
 use crate::context::Context;
 use output::{ChannelWriter, Counters};
 
@@ -242,8 +242,8 @@ impl russh::server::Handler for Connection {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        let user = canonical_user(user);
-        if user == "viewer" && self.app.auth.is_open(&user) {
+        let user = AccountName::new(user);
+        if user.as_str() == "viewer" && self.app.auth.is_open(&user) {
             return Ok(self.accept_as(&user));
         }
         Ok(Auth::reject())
@@ -268,7 +268,7 @@ impl russh::server::Handler for Connection {
         offer: russh::server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
         Ok(
-            if self.key_allowed(&canonical_user(user), offer.public_key) {
+            if self.key_allowed(&AccountName::new(user), offer.public_key) {
                 Auth::Accept
             } else {
                 Auth::reject()
@@ -281,7 +281,7 @@ impl russh::server::Handler for Connection {
         user: &str,
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        let user = canonical_user(user);
+        let user = AccountName::new(user);
         if self.key_allowed(&user, key.public_key) {
             return Ok(self.accept_as(&user));
         }
@@ -537,7 +537,7 @@ async fn run_session(
                 screens.set_request_prefix(rand::random());
                 let link = host.connect(LoginRequest {
                     server: String::new(),
-                    user: session.user.clone(),
+                    user: session.user.to_string(),
                     password: String::new(),
                 });
                 let r =
