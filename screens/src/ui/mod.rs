@@ -766,7 +766,9 @@ fn overlays(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Mode::Confirm(c) => {
             let rect = centered(
                 area,
-                (c.question.chars().count() as u16 + 6).clamp(30, area.width),
+                (c.question.chars().count() as u16 + 6)
+                    .max(30)
+                    .min(area.width),
                 5,
             );
             frame.render_widget(Clear, rect);
