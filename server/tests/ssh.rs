@@ -405,3 +405,52 @@ async fn the_admin_log_tab_loads_the_recorded_history() {
     admin.wait_for("auction started").await;
     admin.wait_for("on the block: Ashutosh Sharma").await;
 }
+
+/// Attack #1: anonymous viewers asked for 1000x1000 terminals: ~90 MiB and
+/// seconds of CPU per event each. The screens are drawn at most 300x80
+/// (the big screen's design limit), whatever size is asked, and a flood of
+/// window changes is drawn at the last size, not once per change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_terminal_is_drawn_at_most_300_by_80() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    start_lot(&running, 61).await;
+    let mut viewer = Screen::open(addr, "view", None, 1000, 1000).await;
+    viewer.wait_for("Purse left").await;
+    viewer.drain(300).await;
+    let rows: Vec<String> = viewer.text().lines().map(str::to_string).collect();
+    let used_rows = rows.iter().rposition(|l| !l.trim().is_empty()).unwrap() + 1;
+    let used_cols = rows
+        .iter()
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap();
+    assert!(used_rows <= 80, "drawn on {used_rows} rows");
+    assert!(used_cols <= 300, "drawn on {used_cols} columns");
+    // Two hundred window changes in a burst: the session keeps up and ends
+    // at the last size.
+    let before = running
+        .ssh_counters
+        .bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    for n in 0..200u32 {
+        viewer
+            .channel
+            .window_change(100 + n % 50, 30 + n % 20, 0, 0)
+            .await
+            .unwrap();
+    }
+    viewer.channel.window_change(90, 28, 0, 0).await.unwrap();
+    viewer.parser.screen_mut().set_size(nz(28), nz(90));
+    viewer.drain(500).await;
+    let sent = running
+        .ssh_counters
+        .bytes
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - before;
+    assert!(sent < 200 * 20_000, "{sent} bytes for a burst of resizes");
+    let lines: Vec<String> = viewer.text().lines().map(str::to_string).collect();
+    assert!(lines.iter().all(|l| l.chars().count() <= 90));
+    assert!(viewer.text().contains("Purse left"), "{}", viewer.text());
+}

@@ -203,8 +203,21 @@ enum SshIn {
     Closed,
 }
 
-fn clamp(v: u32) -> u16 {
-    v.clamp(1, 1000) as u16
+/// The largest screen drawn over SSH: what the big screen is designed for.
+/// A larger terminal gets a 300x80 screen in its corner; each cell costs
+/// memory and every redraw CPU, so a stranger's terminal size must not
+/// set them.
+pub const MAX_COLS: u16 = 300;
+pub const MAX_ROWS: u16 = 80;
+/// Window changes closer together than this are drawn once, at the last
+/// size.
+const RESIZE_EVERY: Duration = Duration::from_millis(100);
+
+fn size(cols: u32, rows: u32) -> (u16, u16) {
+    (
+        cols.clamp(1, u32::from(MAX_COLS)) as u16,
+        rows.clamp(1, u32::from(MAX_ROWS)) as u16,
+    )
 }
 
 impl Connection {
@@ -330,7 +343,7 @@ impl russh::server::Handler for Connection {
         _modes: &[(russh::Pty, u32)],
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        self.size = (clamp(cols), clamp(rows));
+        self.size = size(cols, rows);
         session.channel_success(channel)?;
         Ok(())
     }
@@ -418,7 +431,7 @@ impl russh::server::Handler for Connection {
         _pix_h: u32,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        self.size = (clamp(cols), clamp(rows));
+        self.size = size(cols, rows);
         if let Some(tx) = &self.input {
             let _ = tx.send(SshIn::Resize(self.size.0, self.size.1)).await;
         }
@@ -449,31 +462,43 @@ impl russh::server::Handler for Connection {
     }
 }
 
-/// Turns forwarded bytes into inputs for the event loop.
+/// Turns forwarded bytes into inputs for the event loop. Window changes
+/// come at most every [`RESIZE_EVERY`]: a burst is drawn once, at its last
+/// size.
 async fn decode(mut rx: mpsc::Receiver<SshIn>, tx: mpsc::Sender<Input>, size: backend::SharedSize) {
     let mut decoder = input::Decoder::default();
+    let mut resize = Resizes::default();
     loop {
-        let msg = if decoder.pending() {
-            match tokio::time::timeout(ESC_PAUSE, rx.recv()).await {
+        let wait = match (decoder.pending(), resize.due_in()) {
+            (true, _) => Some(ESC_PAUSE),
+            (false, due) => due,
+        };
+        let msg = match wait {
+            Some(wait) => match tokio::time::timeout(wait, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
-                    if let Some(k) = decoder.flush()
-                        && tx.send(Input::Key(k)).await.is_err()
-                    {
-                        return;
+                    let mut late = Vec::new();
+                    late.extend(decoder.flush().map(Input::Key));
+                    late.extend(resize.take_due(&size).map(|(w, h)| Input::Resize(w, h)));
+                    for i in late {
+                        if tx.send(i).await.is_err() {
+                            return;
+                        }
                     }
                     continue;
                 }
-            }
-        } else {
-            rx.recv().await
+            },
+            None => rx.recv().await,
         };
         let inputs = match msg {
             Some(SshIn::Bytes(b)) => decoder.feed(&b).into_iter().map(Input::Key).collect(),
             Some(SshIn::Resize(w, h)) => {
-                // The backend must know the new size before the terminal resizes.
-                size.set(w, h);
-                vec![Input::Resize(w, h)]
+                resize.ask(w, h);
+                resize
+                    .take_due(&size)
+                    .map(|(w, h)| Input::Resize(w, h))
+                    .into_iter()
+                    .collect()
             }
             Some(SshIn::Closed) | None => vec![Input::Closed],
         };
@@ -483,6 +508,39 @@ async fn decode(mut rx: mpsc::Receiver<SshIn>, tx: mpsc::Sender<Input>, size: ba
                 return;
             }
         }
+    }
+}
+
+/// Window changes asked for, and when the last one was drawn.
+#[derive(Default)]
+struct Resizes {
+    wanted: Option<(u16, u16)>,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Resizes {
+    fn ask(&mut self, w: u16, h: u16) {
+        self.wanted = Some((w, h));
+    }
+
+    /// How long until a wanted size may be drawn (`None`: nothing wanted).
+    fn due_in(&self) -> Option<Duration> {
+        self.wanted?;
+        Some(self.last.map_or(Duration::ZERO, |t| {
+            (t + RESIZE_EVERY).saturating_duration_since(tokio::time::Instant::now())
+        }))
+    }
+
+    /// The size to draw now, if one is wanted and due. The backend learns
+    /// it before the terminal resizes.
+    fn take_due(&mut self, size: &backend::SharedSize) -> Option<(u16, u16)> {
+        if self.due_in()? > Duration::ZERO {
+            return None;
+        }
+        let (w, h) = self.wanted.take()?;
+        self.last = Some(tokio::time::Instant::now());
+        size.set(w, h);
+        Some((w, h))
     }
 }
 
