@@ -4,21 +4,68 @@
 
 mod support;
 
+use std::time::Duration;
+
 use auction_proto::msg::{ErrorCode, ServerMsg};
 use auction_server::engine::EngineConfig;
 use auction_server::limits::Limits;
+use auction_server::ssh::SshLimits;
 use auction_server::startup::{Options, Running, start};
 use support::*;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpSocket;
+
+/// A raw TCP connection to `addr` from the loopback address `source`.
+async fn raw_from(addr: std::net::SocketAddr, source: &str) -> tokio::net::TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// What the server says first within `ms`: its SSH banner, or nothing
+/// (closed, or silent).
+async fn banner(stream: &mut tokio::net::TcpStream, ms: u64) -> Option<String> {
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(Duration::from_millis(ms), stream.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        _ => None,
+    }
+}
+
+/// Logs in over SSH without a password (the open viewer account) or with
+/// one, and asks for a session; the connection if the session was granted
+/// (it holds the session while kept).
+async fn ssh_session(
+    addr: std::net::SocketAddr,
+    user: &str,
+    pw: Option<&str>,
+) -> Option<russh::client::Handle<AcceptAnyHost>> {
+    let config = std::sync::Arc::new(russh::client::Config::default());
+    let mut handle = russh::client::connect(config, addr, AcceptAnyHost)
+        .await
+        .unwrap();
+    let ok = match pw {
+        Some(pw) => handle.authenticate_password(user, pw).await.unwrap(),
+        None => handle.authenticate_none(user).await.unwrap(),
+    };
+    assert!(ok.success(), "{user} could not log in");
+    let opened = handle.channel_open_session().await.is_ok();
+    opened.then_some(handle)
+}
 
 async fn in_process(dir: &std::path::Path) -> Running {
+    with_ssh(dir, SshLimits::default()).await
+}
+
+async fn with_ssh(dir: &std::path::Path, ssh_limits: SshLimits) -> Running {
     let opts = Options {
         data_dir: dir.to_path_buf(),
         league: auction_server::league::bundled(),
         listen: "127.0.0.1:0".into(),
         limits: Limits::default(),
         engine: EngineConfig::default(),
-        ssh_listen: None,
-        ssh_limits: Default::default(),
+        ssh_listen: Some("127.0.0.1:0".into()),
+        ssh_limits,
         origins: Default::default(),
         tls: None,
     };
@@ -120,4 +167,120 @@ async fn logging_in_as_the_viewer_does_not_excuse_guesses() {
         throttled |= error_code(&answer) == Some(ErrorCode::Throttled);
     }
     assert!(throttled, "24 guesses from one address were never slowed");
+}
+
+/// #2: SSH connections did not count in the per-address limit: 300 raw
+/// connections from one address all got a banner and stayed. Now the
+/// limit applies at accept, before any key exchange.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_connections_count_in_the_per_address_limit_at_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = in_process(dir.path()).await;
+    let (ssh, _) = running.ssh.clone().unwrap();
+    let per_address = Limits::default().max_per_address;
+    let mut streams = Vec::new();
+    for _ in 0..per_address + 20 {
+        streams.push(raw_from(ssh, "127.0.0.5").await);
+    }
+    let mut greeted = 0;
+    for s in &mut streams {
+        greeted += usize::from(
+            banner(s, 2000)
+                .await
+                .is_some_and(|b| b.starts_with("SSH-2.0")),
+        );
+    }
+    assert_eq!(greeted, per_address, "connections greeted from one address");
+    // Another address is not affected.
+    let mut other = raw_from(ssh, "127.0.0.6").await;
+    assert!(banner(&mut other, 2000).await.is_some());
+}
+
+/// #2: a connection that never logs in is closed at the login deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_connection_that_never_logs_in_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = SshLimits {
+        login_deadline: Duration::from_secs(1),
+        ..SshLimits::default()
+    };
+    let running = with_ssh(dir.path(), limits).await;
+    let (ssh, _) = running.ssh.clone().unwrap();
+    let mut idle = raw_from(ssh, "127.0.0.7").await;
+    assert!(banner(&mut idle, 2000).await.is_some());
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = idle.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+        }
+    });
+    assert!(
+        closed.await.is_ok(),
+        "still open 5 s after a 1 s login deadline"
+    );
+}
+
+/// #7: 500 anonymous viewer sessions from five addresses took every SSH
+/// slot, and team owner `mi` got "resource shortage". Viewers now have
+/// their own cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_viewers_cannot_take_the_owners_ssh_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = SshLimits {
+        max_sessions: 5,
+        max_viewer_sessions: 5,
+        ..SshLimits::default()
+    };
+    let running = with_ssh(dir.path(), limits).await;
+    let (ssh, _) = running.ssh.clone().unwrap();
+    let mut held = Vec::new();
+    for n in 0..5 {
+        held.push(
+            ssh_session(ssh, "viewer", None)
+                .await
+                .expect(&format!("viewer {n}")),
+        );
+    }
+    assert!(
+        ssh_session(ssh, "viewer", None).await.is_none(),
+        "a sixth viewer got in"
+    );
+    let mi = ssh_session(ssh, "mi", Some(&password("mi"))).await;
+    assert!(mi.is_some(), "mi was kept out");
+    assert!(
+        ssh_session(ssh, "presenter", Some(&password("presenter")))
+            .await
+            .is_some()
+    );
+}
+
+/// #2: out of file descriptors, the SSH accept loop ended ("Too many open
+/// files") and the SSH port stayed dead after the attacker left. Through
+/// the real binary with `ulimit -n 64`: flood, leave, and SSH answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_file_descriptors_does_not_stop_ssh() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = ServerProc::start_in_shell(&dir.path().join("data"), "ulimit -n 64;", &log);
+    let ssh: std::net::SocketAddr = server.ssh.clone().unwrap().parse().unwrap();
+    let mut flood = Vec::new();
+    for _ in 0..90 {
+        flood.push(raw_from(ssh, "127.0.0.8").await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(flood);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut after = raw_from(ssh, "127.0.0.9").await;
+    let greeting = banner(&mut after, 5000).await;
+    assert!(
+        greeting.is_some_and(|b| b.starts_with("SSH-2.0")),
+        "SSH is dead after the flood"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("SSH accept failed"),
+        "the flood did not exhaust descriptors:\n{text}"
+    );
 }

@@ -5,6 +5,7 @@
 //! session owns its terminal and its app and runs the same event loop and
 //! screens as `auction-tui`, against the engine in-process.
 
+pub mod accept;
 pub mod backend;
 pub mod input;
 pub mod keys;
@@ -53,14 +54,26 @@ pub enum SshError {
 /// SSH settings.
 #[derive(Clone, Debug)]
 pub struct SshLimits {
+    /// SSH connections at once, logged in or not (each also counts in the
+    /// per-address limit shared with WebSocket).
+    pub max_connections: usize,
+    /// Screens of the team owners, the presenter and the admin.
     pub max_sessions: usize,
+    /// Big screens of the open viewer account: strangers', so capped apart
+    /// from the owners' (who must always get in).
+    pub max_viewer_sessions: usize,
+    /// A connection that has not logged in by then is closed.
+    pub login_deadline: Duration,
     pub idle_timeout: Duration,
 }
 
 impl Default for SshLimits {
     fn default() -> Self {
         SshLimits {
+            max_connections: 1000,
             max_sessions: 500,
+            max_viewer_sessions: 50,
+            login_deadline: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30 * 60),
         }
     }
@@ -136,64 +149,33 @@ pub async fn serve(
         nodelay: true,
         ..Default::default()
     };
-    let shutdown = app.shutdown.clone();
-    let mut server = SshServer {
-        app,
+    let shared = Shared {
         sessions: Arc::new(Semaphore::new(limits.max_sessions)),
+        viewer_sessions: Arc::new(Semaphore::new(limits.max_viewer_sessions)),
         counters,
     };
-    let running = russh::server::Server::run_on_socket(&mut server, Arc::new(config), &listener);
-    let handle = running.handle();
-    tokio::select! {
-        r = running => {
-            if let Err(e) = r {
-                tracing::error!(error = %e, "the SSH server stopped");
-            }
-        }
-        () = shutdown.cancelled() => {
-            handle.shutdown("the auction server is shutting down".into());
-        }
-    }
+    accept::serve(listener, app, Arc::new(config), limits, shared).await;
 }
 
-struct SshServer {
-    app: Arc<Context>,
+/// What every SSH connection shares.
+#[derive(Clone)]
+struct Shared {
     sessions: Arc<Semaphore>,
+    viewer_sessions: Arc<Semaphore>,
     counters: Arc<Counters>,
-}
-
-impl russh::server::Server for SshServer {
-    type Handler = Connection;
-
-    fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
-        let address = peer.and_then(|p| crate::limits::PerAddress::take(&self.app, p.ip()));
-        Connection {
-            address,
-            app: self.app.clone(),
-            peer,
-            sessions: self.sessions.clone(),
-            counters: self.counters.clone(),
-            session: None,
-            channel: None,
-            size: (80, 24),
-            input: None,
-        }
-    }
 }
 
 /// One SSH connection. Authenticates, then forwards to its session task.
 pub struct Connection {
     app: Arc<Context>,
-    peer: Option<SocketAddr>,
-    sessions: Arc<Semaphore>,
-    counters: Arc<Counters>,
+    peer: SocketAddr,
+    shared: Shared,
     session: Option<Session>,
+    /// Set once logged in: the accept loop's login deadline looks at it.
+    logged_in: Arc<std::sync::atomic::AtomicBool>,
     channel: Option<(ChannelId, tokio::sync::OwnedSemaphorePermit)>,
     size: (u16, u16),
     input: Option<mpsc::Sender<SshIn>>,
-    /// This connection's place in the per-address limit; `None` when its
-    /// address has none left (no session is opened then).
-    address: Option<crate::limits::AddressSlot>,
 }
 
 /// What the handler forwards to a session.
@@ -222,8 +204,14 @@ fn size(cols: u32, rows: u32) -> (u16, u16) {
 
 impl Connection {
     fn ip(&self) -> std::net::IpAddr {
-        self.peer
-            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.ip())
+        self.peer.ip()
+    }
+
+    fn logged_in_as(&mut self, session: Session) {
+        tracing::info!(peer = %self.peer, user = %session.user, "ssh login");
+        self.session = Some(session);
+        self.logged_in
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn key_allowed(&self, user: &str, offered: &russh::keys::PublicKey) -> bool {
@@ -239,8 +227,7 @@ impl Connection {
     fn accept_as(&mut self, user: &str) -> Auth {
         match self.app.auth.open_session(user) {
             Ok(s) => {
-                tracing::info!(peer = ?self.peer, user = %s.user, "ssh login");
-                self.session = Some(s);
+                self.logged_in_as(s);
                 Auth::Accept
             }
             Err(e) => {
@@ -267,8 +254,7 @@ impl russh::server::Handler for Connection {
             crate::session::login(&self.app, user.to_string(), password.to_string(), self.ip());
         match login.await {
             Ok(s) => {
-                tracing::info!(peer = ?self.peer, user = %s.user, "ssh login");
-                self.session = Some(s);
+                self.logged_in_as(s);
                 Ok(Auth::Accept)
             }
             Err(_) => Ok(Auth::reject()),
@@ -307,24 +293,24 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        if self.channel.is_some() || self.session.is_none() {
+        let Some(session) = self.session.as_ref().filter(|_| self.channel.is_none()) else {
             reply
                 .reject(ChannelOpenFailure::AdministrativelyProhibited)
                 .await;
             return Ok(());
-        }
-        if self.address.is_none() {
-            tracing::warn!(peer = ?self.peer, "connection limit for this address reached (SSH)");
-            reply.reject(ChannelOpenFailure::ResourceShortage).await;
-            return Ok(());
-        }
-        match self.sessions.clone().try_acquire_owned() {
+        };
+        // Viewers (strangers) have their own cap: owners always get in.
+        let (pool, which) = match session.access {
+            auction_proto::Access::Viewer => (&self.shared.viewer_sessions, "viewer"),
+            _ => (&self.shared.sessions, "owner"),
+        };
+        match pool.clone().try_acquire_owned() {
             Ok(permit) => {
                 self.channel = Some((channel.id(), permit));
                 reply.accept().await;
             }
             Err(_) => {
-                tracing::warn!(peer = ?self.peer, "SSH session limit reached");
+                tracing::warn!(peer = %self.peer, which, "SSH session limit reached");
                 reply.reject(ChannelOpenFailure::ResourceShortage).await;
             }
         }
@@ -404,7 +390,7 @@ impl russh::server::Handler for Connection {
             channel,
             self.size,
             rx,
-            self.counters.clone(),
+            self.shared.counters.clone(),
         ));
         Ok(())
     }

@@ -59,7 +59,14 @@ impl ServerProc {
     /// it fail with EFBIG instead of killing the process): a disk that
     /// fills up under the event log.
     pub fn start_with_file_limit(data: &Path, kib: u64, log: &Path) -> ServerProc {
-        Self::spawn(data, &[], Some((log, "warn")), Some(kib))
+        let limit = format!("trap '' XFSZ; ulimit -f {kib};");
+        Self::start_in_shell(data, &limit, log)
+    }
+
+    /// Started by `bash -c "<shell> exec server ..."` (for `ulimit`), with
+    /// warnings logged to `log`.
+    pub fn start_in_shell(data: &Path, shell: &str, log: &Path) -> ServerProc {
+        Self::spawn(data, &[], Some((log, "warn")), Some(shell))
     }
 
     /// Logs everything (`trace`) into `log`.
@@ -72,14 +79,14 @@ impl ServerProc {
         data: &Path,
         extra: &[&str],
         log: Option<(&Path, &str)>,
-        file_limit_kib: Option<u64>,
+        shell: Option<&str>,
     ) -> ServerProc {
         let bin = env!("CARGO_BIN_EXE_auction-server");
-        let mut cmd = match file_limit_kib {
+        let mut cmd = match shell {
             None => Process::new(bin),
-            Some(kib) => {
+            Some(shell) => {
                 let mut bash = Process::new("bash");
-                let script = format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\"");
+                let script = format!("{shell} exec \"$0\" \"$@\"");
                 bash.args(["-c", &script, bin]);
                 bash
             }
