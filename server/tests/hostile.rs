@@ -240,7 +240,7 @@ async fn anonymous_viewers_cannot_take_the_owners_ssh_slots() {
         held.push(
             ssh_session(ssh, "viewer", None)
                 .await
-                .expect(&format!("viewer {n}")),
+                .unwrap_or_else(|| panic!("viewer {n}")),
         );
     }
     assert!(
