@@ -268,7 +268,14 @@ impl Auth {
                 {
                     rec.hash
                 }
-                (Some(pw), _) => Some(hash_password(&pw)?),
+                (Some(pw), existing) => {
+                    // A changed password ends the account's sessions, as
+                    // `passwd` and the admin's change do.
+                    if existing.is_some() {
+                        self.revoke_sessions(&user)?;
+                    }
+                    Some(hash_password(&pw)?)
+                }
                 (None, Some(rec)) if rec.hash.is_some() => rec.hash,
                 (None, _) if access == Access::Viewer && self.viewer_open => None,
                 (None, _) => {
@@ -515,8 +522,14 @@ impl Auth {
         let mut rec = self
             .record(&user)?
             .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?;
+        // A key taken away ends the sessions it may have opened (which key
+        // opened which session is not recorded: all of the account's).
+        let removed = rec.keys.iter().any(|k| !keys.contains(k));
         rec.keys = keys;
         self.put(&user, &rec)?;
+        if removed {
+            self.revoke_sessions(&user)?;
+        }
         self.store.flush_blocking()?;
         Ok(())
     }
@@ -545,6 +558,13 @@ pub fn write_credentials(
         options.mode(0o600);
     }
     let mut file = options.open(&path).map_err(err)?;
+    // A file that was already there keeps its mode otherwise.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(err)?;
+    }
     let mut text = String::new();
     if file.metadata().map_err(err)?.len() == 0 {
         text.push_str(

@@ -184,6 +184,9 @@ fn load_league(path: Option<&PathBuf>) -> anyhow::Result<LeagueConfig> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Whatever the server writes (sled's files, keys, exports' neighbours in
+    // the data directory) is for this user only.
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
     {
         use tracing_subscriber::Layer;
         use tracing_subscriber::layer::SubscriberExt;

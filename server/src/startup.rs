@@ -142,6 +142,10 @@ pub async fn start(
         source,
     };
     let store = Store::open(&opts.data_dir).map_err(store_err)?;
+    crate::store::make_private(&opts.data_dir).map_err(|source| StartError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
     let stored_league = store.league().map_err(store_err)?;
     let league_mismatch = stored_league
         .as_ref()

@@ -22,6 +22,25 @@ const META_LEAGUE: &[u8] = b"league";
 const META_HEAD: &[u8] = b"head";
 
 /// What `prev` holds before the first entry.
+/// Makes the data directory private: the directory and every directory in
+/// it 0700, every file 0600 (password and session hashes, shortlists, the
+/// SSH host key, generated passwords). Run at every start, so a directory
+/// loosened by hand or by an older version is tightened again.
+pub fn make_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            make_private(&path)?;
+        } else {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 /// SHA-256 of an entry as stored.
 pub fn entry_hash(stored: &[u8]) -> LogHash {
     LogHash(Sha256::digest(stored).into())

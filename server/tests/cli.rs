@@ -129,3 +129,67 @@ fn failed_logins_are_throttled_per_account_and_address_and_per_address() {
     // Another account from another address is not affected.
     assert!(auth.login("csk", "csk-right-password", b).is_ok());
 }
+
+/// Hostile-network #8: a password changed through AUCTION_PASSWORD_<USER>
+/// at a restart left the old sessions valid: resuming with an old token
+/// still gave `welcome` as MI. Any password change ends the account's
+/// sessions.
+#[test]
+fn a_password_changed_at_restart_ends_the_accounts_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let league = auction_server::league::bundled().league;
+    let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let token = {
+        let store = auction_server::store::Store::open(dir.path()).unwrap();
+        let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+        auth.provision(&league, |u| Some(format!("{u}-first-password")))
+            .unwrap();
+        let mi = auth.login("mi", "mi-first-password", ip).unwrap();
+        let csk = auth.login("csk", "csk-first-password", ip).unwrap();
+        assert!(auth.resume(&mi.token).is_some());
+        (mi.token, csk.token)
+    };
+    let store = auction_server::store::Store::open(dir.path()).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    // The restart: MI's password changes, CSK's stays the same.
+    auth.provision(&league, |u| {
+        Some(match u {
+            "mi" => "mi-second-password".to_string(),
+            _ => format!("{u}-first-password"),
+        })
+    })
+    .unwrap();
+    assert!(auth.resume(&token.0).is_none(), "MI's old session survived");
+    assert!(
+        auth.resume(&token.1).is_some(),
+        "CSK's session was ended for nothing"
+    );
+}
+
+/// Hostile-network #15: removing an owner's SSH key left the sessions it
+/// opened valid. Taking a key away ends the account's sessions; adding one
+/// does not.
+#[test]
+fn removing_an_ssh_key_ends_the_accounts_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = auction_server::store::Store::open(dir.path()).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    let league = auction_server::league::bundled().league;
+    auth.provision(&league, |u| Some(format!("{u}-right-password")))
+        .unwrap();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDYdwk5/9Xob+4uWpVDDaeVxj+JJRK0stFnyCYDsumCG mi@laptop";
+    auth.set_keys("mi", vec![key.to_string()]).unwrap();
+    // What a login with that key opens.
+    let by_key = auth.open_session("mi").unwrap();
+    auth.set_keys("mi", vec![key.to_string(), format!("{key}2")])
+        .unwrap();
+    assert!(
+        auth.resume(&by_key.token).is_some(),
+        "adding a key ended a session"
+    );
+    auth.set_keys("mi", vec![format!("{key}2")]).unwrap();
+    assert!(
+        auth.resume(&by_key.token).is_none(),
+        "the removed key's session lives on"
+    );
+}

@@ -118,3 +118,46 @@ async fn the_default_level_logs_no_protocol_chatter() {
     assert!(text.contains("logged in"), "{text}");
     assert!(!text.contains("DEBUG") && !text.contains("TRACE"), "{text}");
 }
+
+/// Hostile-network #13: the data directory was 0755 and sled's files 0644
+/// (password hashes, shortlists, session hashes), and credentials.txt kept
+/// a mode it already had. Directory 0700, every file 0600, fixed at start.
+#[test]
+fn the_data_directory_is_private_and_fixed_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let check = |data: &std::path::Path| {
+        assert_eq!(mode(data), 0o700, "{}", data.display());
+        for entry in walk(data) {
+            let want = if entry.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode(&entry), want, "{}", entry.display());
+        }
+    };
+    // A credentials file left from before, readable by all.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("credentials.txt"), "mi old-password\n").unwrap();
+    let mut server = ServerProc::start(&data);
+    assert!(server.terminate().success());
+    check(&data);
+    // Loosened by hand (or by an older version): tightened again at start.
+    for entry in walk(&data).into_iter().chain([data.clone()]) {
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut server = ServerProc::start(&data);
+    assert!(server.terminate().success());
+    check(&data);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
