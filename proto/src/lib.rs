@@ -20,3 +20,37 @@ pub use league::{ClockRules, LadderStep, League, Player, Role, Rules, Stats, Tea
 pub use money::Money;
 pub use msg::{Access, Actor, ClientMsg, Entry, ErrorCode, ServerMsg, Snapshot};
 pub use state::{Phase, PlayerStatus, Rtm, RtmStep, Stage, State, Timer};
+
+/// Whether `text` holds a control character (an escape sequence, a bell, a
+/// newline): never allowed in names, reasons and notes, which every
+/// terminal in the room prints.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// `text` fit for a terminal: control characters (from a log written before
+/// they were refused) shown as `�` instead of acted on.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if has_control(text) {
+        text.chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
+/// [`printable`] line by line: the line breaks of a multi-line text kept.
+pub fn printable_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&printable(body));
+        out.push_str(end);
+    }
+    out
+}

@@ -1,4 +1,6 @@
 //! Events and states in words, for the event log, `ctl watch` and `ctl state`.
+//! Every line is printable: a control character in a name or reason (from a
+//! log written before they were refused) is shown, never acted on.
 
 use std::fmt::Write;
 
@@ -14,6 +16,10 @@ fn name(state: &State, id: PlayerId) -> String {
 /// One line for an event. `state` is only used to name players, so any
 /// state of the same auction will do (history is described with today's).
 pub fn event(state: &State, event: &Event) -> String {
+    auction_proto::printable(&event_words(state, event)).into_owned()
+}
+
+fn event_words(state: &State, event: &Event) -> String {
     match event {
         Event::AuctionStarted { seed, queue } => {
             format!("auction started ({} players, seed {seed})", queue.len())
@@ -93,6 +99,7 @@ pub fn entry(state: &State, e: &Entry) -> String {
     } else {
         e.actor.user.clone()
     };
+    let who = auction_proto::printable(&who).into_owned();
     format!("#{:<5} {:<10} {}", e.seq, who, event(state, &e.event))
 }
 
@@ -116,6 +123,10 @@ pub fn rtm_status(state: &State) -> Option<String> {
 }
 
 pub fn summary(state: &State, seq: u64) -> String {
+    auction_proto::printable_lines(&summary_words(state, seq))
+}
+
+fn summary_words(state: &State, seq: u64) -> String {
     let mut out = String::new();
     let phase = match state.phase {
         Phase::NotStarted => "not started",

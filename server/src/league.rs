@@ -431,6 +431,11 @@ pub fn check_player(p: &Player, sets: &[String]) -> Result<(), FieldError> {
     if p.name.trim().is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
     }
+    for (field, text) in [("name", &p.name), ("country", &p.country)] {
+        if auction_proto::has_control(text) {
+            return Err(FieldError::new(field, "must not hold control characters"));
+        }
+    }
     if p.country.trim().is_empty() {
         return Err(FieldError::new("country", "must not be empty"));
     }

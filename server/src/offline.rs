@@ -100,9 +100,19 @@ pub fn write_out(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => print!("{}", for_stdout(text)),
     }
     Ok(())
+}
+
+/// What goes to standard output: exact when it is a file or a pipe; on a
+/// terminal, control characters shown instead of acted on.
+pub fn for_stdout(text: &str) -> std::borrow::Cow<'_, str> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        auction_proto::printable_lines(text).into()
+    } else {
+        text.into()
+    }
 }
 
 /// `import-players`: true when imported (or, with `dry_run`, importable).

@@ -20,6 +20,8 @@ pub enum WarRoomError {
     Twice(u32),
     #[error("a note has at most {MAX_NOTE} characters")]
     LongNote,
+    #[error("a note must not hold control characters")]
+    ControlInNote,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,6 +74,9 @@ impl WarRoom {
             }
             if e.note.chars().count() > MAX_NOTE {
                 return Err(WarRoomError::LongNote);
+            }
+            if auction_proto::has_control(&e.note) {
+                return Err(WarRoomError::ControlInNote);
             }
         }
         let bytes = serde_json::to_vec(&entries).expect("a shortlist serializes");

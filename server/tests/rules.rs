@@ -572,6 +572,36 @@ fn no_adjustment_or_refund_can_overflow_a_purse() {
     assert!(room.state.next_bid().is_some());
 }
 
+/// Hostile-network #14: names and reasons typed by the admin went raw to
+/// every terminal that printed the log. Control characters are refused
+/// where they come in.
+#[test]
+fn control_characters_are_refused_in_names_and_reasons() {
+    let mut room = Room::new();
+    let evil = player(0, "Evil\u{1b}[2J", "Others", 30, false);
+    room.refuses(
+        &admin(),
+        Command::AddPlayer { player: evil },
+        RejectCode::InvalidPlayer,
+    );
+    let mut bell = player(0, "Quiet Name", "Others", 30, false);
+    bell.country = "India\u{7}".into();
+    room.refuses(
+        &admin(),
+        Command::AddPlayer { player: bell },
+        RejectCode::InvalidPlayer,
+    );
+    room.refuses(
+        &admin(),
+        Command::AdjustPurse {
+            team: t("MI"),
+            delta: -5,
+            reason: "fine\u{1b}]0;owned\u{7}".into(),
+        },
+        RejectCode::InvalidAdjustment,
+    );
+}
+
 #[test]
 fn players_can_be_added_edited_and_withdrawn_but_not_on_the_block_or_sold() {
     let mut room = Room::new();

@@ -366,7 +366,12 @@ fn export(
             Err(e) => fail(format!("cannot write {}: {e}", path.display())),
         },
         None => {
-            print!("{text}");
+            // On a terminal, control characters are shown, not acted on.
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                print!("{}", auction_proto::printable_lines(&text));
+            } else {
+                print!("{text}");
+            }
             Outcome::Accepted
         }
     }

@@ -395,3 +395,29 @@ async fn the_admin_imports_a_csv_file_from_the_players_tab() {
     );
     assert_eq!(app.ui.mode, Mode::Normal);
 }
+
+/// Hostile-network #14: a name with an escape sequence in an old log is
+/// printed by `ctl watch`, `ctl history` and `auction-server log` as text,
+/// never as a command to the terminal.
+#[test]
+fn described_events_carry_no_control_characters() {
+    let mut state = auction_proto::State::new(&auction_server::league::bundled().league);
+    let mut evil = state.players[0].player.clone();
+    evil.id = auction_proto::PlayerId(500);
+    evil.name = "Evil\u{1b}[2J\u{1b}]0;owned\u{7}".into();
+    let event = auction_proto::Event::PlayerAdded { player: evil };
+    state.apply(&event);
+    let entry = auction_proto::Entry {
+        seq: 1,
+        at_ms: 0,
+        actor: auction_proto::Actor::new("adm\u{1b}[31min", Access::Admin),
+        request_id: None,
+        event,
+        prev: None,
+    };
+    let line = auction_screens::describe::entry(&state, &entry);
+    assert!(!line.chars().any(char::is_control), "{line:?}");
+    assert!(line.contains("Evil"), "{line}");
+    let summary = auction_screens::describe::summary(&state, 1);
+    assert!(summary.lines().all(|l| !l.chars().any(char::is_control)));
+}

@@ -663,6 +663,12 @@ fn adjust(state: &State, code: &TeamCode, delta: i64, reason: &str) -> Decision 
             "say why the purse is adjusted",
         ));
     }
+    if auction_proto::has_control(reason) {
+        return Err(no(
+            RejectCode::InvalidAdjustment,
+            "the reason must not hold control characters",
+        ));
+    }
     let purse = team.purse.checked_add_signed(delta).ok_or_else(|| {
         no(
             RejectCode::InvalidAdjustment,
