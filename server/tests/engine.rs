@@ -357,3 +357,46 @@ async fn the_automatic_clock_runs_a_lot_to_the_hammer() {
         ]
     );
 }
+
+/// Hostile-network #5: the request-id memory was shared by every account
+/// and filled with refused commands, viewers' included; after a flood, a
+/// retried `csk-bid-1` placed a second bid. Each account now keeps its own
+/// ids, and viewers' are not kept at all.
+#[tokio::test]
+async fn a_flood_from_other_accounts_cannot_make_a_retry_apply_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        remembered_per_account: 100,
+        ..EngineConfig::default()
+    };
+    let (engine, _task) = spawn(Store::open(dir.path()).unwrap(), &small_league(), config).unwrap();
+    open_lot(&engine, 1).await;
+    let raise = || Command::Raise {
+        team: TeamCode::new("CSK"),
+    };
+    let id = Some("csk-bid-1".to_string());
+    let first = engine
+        .submit(team("CSK"), id.clone(), raise())
+        .await
+        .unwrap();
+    // Twice the memory's size of forbidden commands, from a viewer and
+    // from another team.
+    for n in 0..200 {
+        let from_viewer = engine
+            .submit(viewer(), Some(format!("v-{n}")), Command::Sold)
+            .await;
+        assert_eq!(from_viewer.unwrap_err().code, RejectCode::Forbidden);
+        let from_mi = engine
+            .submit(team("MI"), Some(format!("mi-{n}")), raise())
+            .await;
+        assert_eq!(from_mi.unwrap_err().code, RejectCode::WrongTeam);
+    }
+    let seq = engine.seq();
+    let retry = engine.submit(team("CSK"), id, raise()).await;
+    assert_eq!(
+        retry,
+        Ok(first),
+        "the retry was not answered as the first time"
+    );
+    assert_eq!(engine.seq(), seq, "the retry was applied again");
+}

@@ -2,7 +2,6 @@
 //! appends the resulting events to the store, flushes once per batch (group
 //! commit), and only then answers and broadcasts them.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -31,8 +30,10 @@ pub struct EngineConfig {
     pub snapshot_every: u64,
     /// The most commands sharing one flush.
     pub max_batch: usize,
-    /// Remembered request ids (for idempotent retries).
-    pub remembered_requests: usize,
+    /// Request ids remembered per account (for idempotent retries).
+    pub remembered_per_account: usize,
+    /// How far back the log is read at start to remember them again.
+    pub remembered_from_log: u64,
     /// A resume further behind than this gets a snapshot instead of events.
     pub resume_window: u64,
     /// Broadcast buffer: a subscriber further behind is told it lagged.
@@ -45,7 +46,8 @@ impl Default for EngineConfig {
         EngineConfig {
             snapshot_every: 1000,
             max_batch: 512,
-            remembered_requests: 100_000,
+            remembered_per_account: 10_000,
+            remembered_from_log: 100_000,
             resume_window: 5000,
             broadcast_capacity: 4096,
             clock: Arc::new(system_now_ms),
@@ -206,8 +208,7 @@ struct Engine {
     store: Store,
     config: EngineConfig,
     bus: broadcast::Sender<Arc<Published>>,
-    remembered: HashMap<(String, String), Result<u64, Rejection>>,
-    remembered_order: VecDeque<(String, String)>,
+    requests: super::requests::Requests,
     /// Unflushed entries of the current batch.
     fresh: Vec<Entry>,
     /// The last durable seq, shared with the handles.
@@ -241,8 +242,7 @@ pub fn spawn(
         seq: recovered.seq,
         store,
         bus,
-        remembered: HashMap::new(),
-        remembered_order: VecDeque::new(),
+        requests: super::requests::Requests::new(config.remembered_per_account),
         fresh: Vec::new(),
         last_snapshot: recovered.seq,
         snapshotting: None,
@@ -264,25 +264,14 @@ impl Engine {
     /// Rebuilds the request-id memory from the tail of the log, so a retry
     /// after a restart is still answered with its first result.
     fn remember_from_log(&mut self) -> Result<(), StoreError> {
-        let keep = self.config.remembered_requests as u64;
+        let keep = self.config.remembered_from_log;
         let since = self.seq.saturating_sub(keep);
         for entry in self.store.entries_after(since, keep as usize)? {
-            if let Some(id) = entry.request_id.clone() {
-                self.remember((entry.actor.user.clone(), id), Ok(entry.seq));
+            if let Some(id) = &entry.request_id {
+                self.requests.remember(&entry.actor, id, Ok(entry.seq));
             }
         }
         Ok(())
-    }
-
-    fn remember(&mut self, key: (String, String), result: Result<u64, Rejection>) {
-        if self.remembered.insert(key.clone(), result).is_none() {
-            self.remembered_order.push_back(key);
-            while self.remembered_order.len() > self.config.remembered_requests {
-                if let Some(old) = self.remembered_order.pop_front() {
-                    self.remembered.remove(&old);
-                }
-            }
-        }
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Request>) -> Result<(), StoreError> {
@@ -367,10 +356,10 @@ impl Engine {
         request_id: Option<String>,
         mut command: Command,
     ) -> Result<Result<u64, Rejection>, StoreError> {
-        let key = request_id
+        if let Some(first) = request_id
             .as_ref()
-            .map(|id| (actor.user.clone(), id.clone()));
-        if let Some(first) = key.as_ref().and_then(|k| self.remembered.get(k)) {
+            .and_then(|id| self.requests.answered(&actor, id))
+        {
             return Ok(first.clone());
         }
         if let Command::Start { seed: seed @ None } = &mut command {
@@ -390,14 +379,19 @@ impl Engine {
                 self.store.append(&mut entry)?;
                 self.state.apply(&entry.event);
                 self.seq = entry.seq;
+                if let Some(id) = &entry.request_id {
+                    self.requests.remember(&entry.actor, id, Ok(entry.seq));
+                }
                 self.fresh.push(entry);
                 Ok(self.seq)
             }
-            Err(rejection) => Err(rejection),
+            Err(rejection) => {
+                if let Some(id) = &request_id {
+                    self.requests.remember(&actor, id, Err(rejection.clone()));
+                }
+                Err(rejection)
+            }
         };
-        if let Some(key) = key {
-            self.remember(key, result.clone());
-        }
         Ok(result)
     }
 

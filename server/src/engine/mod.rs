@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod invariants;
+pub mod requests;
 pub mod rules;
 
 pub use actor::{Catchup, EngineConfig, EngineGone, EngineHandle, Published, Subscription, spawn};
