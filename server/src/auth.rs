@@ -27,6 +27,12 @@ use crate::throttle::Throttle;
 
 /// How long a session token lives.
 pub const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Stored sessions of one account, at most: past it, the oldest ends.
+pub const MAX_SESSIONS_PER_ACCOUNT: usize = 100;
+/// Tokens of the open viewer account start with this. They are not stored:
+/// anyone may be a viewer, so a viewer token grants nothing to remember,
+/// and a crowd of big screens costs the disk nothing.
+const OPEN_TOKEN: &str = "open.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -371,34 +377,77 @@ impl Auth {
     }
 
     /// Opens a session for an account already authenticated (by SSH key, say).
+    /// Stores and flushes the session (call from a blocking thread), except
+    /// for the open viewer account, whose sessions are not stored.
     pub fn open_session(&self, user: &str) -> Result<Session, AuthError> {
         let user = AccountName::new(user);
         let access = self
             .record(&user)?
             .ok_or_else(|| AuthError::UnknownUser(user.to_string()))?
             .access;
-        let token: String = {
+        let random: String = {
             let bytes: [u8; 32] = rand::random();
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         };
         let expires_at_ms = now_ms() + TOKEN_TTL.as_millis() as u64;
+        if self.is_open(&user) {
+            return Ok(Session {
+                user,
+                access,
+                token: format!("{OPEN_TOKEN}{random}"),
+                expires_at_ms,
+            });
+        }
         let rec = SessionRecord {
             user: user.to_string(),
             expires_at_ms,
         };
         self.sessions
-            .insert(hash_token(&token), serde_json::to_vec(&rec)?)?;
+            .insert(hash_token(&random), serde_json::to_vec(&rec)?)?;
+        self.prune_sessions(&user)?;
         self.store.flush_blocking()?;
         Ok(Session {
             user,
             access,
-            token,
+            token: random,
             expires_at_ms,
         })
     }
 
+    /// Deletes expired sessions, and the oldest of `user`'s past
+    /// [`MAX_SESSIONS_PER_ACCOUNT`] (their connections are closed).
+    fn prune_sessions(&self, user: &AccountName) -> Result<(), AuthError> {
+        let now = now_ms();
+        let mut own = Vec::new();
+        for item in self.sessions.iter() {
+            let (key, value) = item?;
+            let rec: SessionRecord = serde_json::from_slice(&value)?;
+            if rec.expires_at_ms <= now {
+                self.sessions.remove(&key)?;
+            } else if rec.user == user.as_str() {
+                own.push((rec.expires_at_ms, key));
+            }
+        }
+        own.sort();
+        let excess = own.len().saturating_sub(MAX_SESSIONS_PER_ACCOUNT);
+        for (_, key) in own.into_iter().take(excess) {
+            self.sessions.remove(&key)?;
+            self.revoke(&key);
+        }
+        Ok(())
+    }
+
     /// The session behind a token, if it exists and has not expired.
     pub fn resume(&self, token: &str) -> Option<Session> {
+        if let Some(random) = token.strip_prefix(OPEN_TOKEN) {
+            let viewer = AccountName::new("viewer");
+            return (random.len() == 64 && self.is_open(&viewer)).then(|| Session {
+                user: viewer,
+                access: Access::Viewer,
+                token: token.to_string(),
+                expires_at_ms: now_ms() + TOKEN_TTL.as_millis() as u64,
+            });
+        }
         let key = hash_token(token);
         let rec: SessionRecord = serde_json::from_slice(&self.sessions.get(&key).ok()??).ok()?;
         if rec.expires_at_ms <= now_ms() {
@@ -441,10 +490,18 @@ impl Auth {
         session: &Session,
     ) -> impl Future<Output = ()> + Send + 'static {
         let left = session.expires_at_ms.saturating_sub(now_ms());
-        let mut watch = self.watch(&session.token);
+        // An open viewer's token is not stored, so nothing can revoke it.
+        let mut watch =
+            (!session.token.starts_with(OPEN_TOKEN)).then(|| self.watch(&session.token));
         async move {
+            let revoked = async {
+                match watch.as_mut() {
+                    Some(w) => w.revoked().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                () = watch.revoked() => {}
+                () = revoked => {}
                 () = tokio::time::sleep(Duration::from_millis(left)) => {}
             }
         }
@@ -464,8 +521,12 @@ impl Auth {
             key,
             rx,
         };
-        // Revoked before it was watched: a logout racing this login.
-        if !self.sessions.contains_key(&watch.key).unwrap_or(false) {
+        // Revoked before it was watched: a logout racing this login. (An
+        // open viewer's token is never stored: only its logout, while
+        // watched, ends it.)
+        let stored = token.starts_with(OPEN_TOKEN)
+            || self.sessions.contains_key(&watch.key).unwrap_or(false);
+        if !stored {
             self.revoke(&watch.key);
         }
         watch
@@ -657,8 +718,9 @@ mod tests {
         assert!(fired(&mut t1));
         assert!(!fired(&mut b1));
 
-        // A token revoked before anything watched it is seen at once.
-        let c = login(&auth, "viewer", "");
+        // A stored token revoked before anything watched it is seen at once
+        // (an open viewer's token is not stored: there is nothing to see).
+        let c = login(&auth, "mi", "another long password");
         auth.logout(&c.token);
         assert!(fired(&mut auth.watch(&c.token)));
     }

@@ -193,3 +193,38 @@ fn removing_an_ssh_key_ends_the_accounts_sessions() {
         "the removed key's session lives on"
     );
 }
+
+/// Hostile-network #10: every viewer login stored a 24 h session and
+/// flushed (3,000 logins in 5 s grew the store 160 -> 940 KiB), and expired
+/// sessions were deleted only on resume. Open viewers' sessions are not
+/// stored at all; an account keeps at most 100; expired ones go.
+#[test]
+fn stored_sessions_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = auction_server::store::Store::open(dir.path()).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    let league = auction_server::league::bundled().league;
+    auth.provision(&league, |u| {
+        (u != "viewer").then(|| format!("{u}-right-password"))
+    })
+    .unwrap();
+    let sessions = store.tree("sessions").unwrap();
+    let viewers: Vec<_> = (0..3000)
+        .map(|_| auth.open_session("viewer").unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 0, "viewer sessions were stored");
+    // A viewer still resumes with its token.
+    let resumed = auth.resume(&viewers[0].token).unwrap();
+    assert_eq!(resumed.access, auction_proto::Access::Viewer);
+    // One account keeps at most its limit; the oldest session ends.
+    let cap = auction_server::auth::MAX_SESSIONS_PER_ACCOUNT;
+    let mi: Vec<_> = (0..cap + 20)
+        .map(|_| auth.open_session("mi").unwrap())
+        .collect();
+    assert_eq!(sessions.len(), cap);
+    assert!(auth.resume(&mi[0].token).is_none());
+    assert!(auth.resume(&mi[cap + 19].token).is_some());
+    // A made-up open-viewer token is not a way in as anyone else.
+    let fake = auth.resume(&format!("open.{}", "0".repeat(64))).unwrap();
+    assert_eq!(fake.access, auction_proto::Access::Viewer);
+}

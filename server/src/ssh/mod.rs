@@ -224,11 +224,19 @@ impl Connection {
             .any(|k| k.key_data() == offered.key_data())
     }
 
-    fn accept_as(&mut self, user: &str) -> Auth {
-        match self.app.auth.open_session(user) {
-            Ok(s) => {
+    /// Opens a session for an account already authenticated (by key, or
+    /// the open viewer); storing it flushes, so on a blocking thread.
+    async fn accept_as(&mut self, user: &str) -> Auth {
+        let (auth, user) = (self.app.auth.clone(), user.to_string());
+        let opened = tokio::task::spawn_blocking(move || auth.open_session(&user)).await;
+        match opened {
+            Ok(Ok(s)) => {
                 self.logged_in_as(s);
                 Auth::Accept
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not open a session");
+                Auth::reject()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not open a session");
@@ -244,7 +252,7 @@ impl russh::server::Handler for Connection {
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         let user = AccountName::new(user);
         if user.as_str() == "viewer" && self.app.auth.is_open(&user) {
-            return Ok(self.accept_as(&user));
+            return Ok(self.accept_as(&user).await);
         }
         Ok(Auth::reject())
     }
@@ -282,7 +290,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<Auth, Self::Error> {
         let user = AccountName::new(user);
         if self.key_allowed(&user, key.public_key) {
-            return Ok(self.accept_as(&user));
+            return Ok(self.accept_as(&user).await);
         }
         Ok(Auth::reject())
     }
