@@ -25,6 +25,11 @@ pub const MAX_REQUEST_ID: usize = 128;
 pub const MAX_HISTORY: u32 = 1000;
 /// History entries in an answer when the client does not say.
 pub const DEFAULT_HISTORY: u32 = 500;
+/// History pages per session: a burst of [`HISTORY_BURST`], then one per
+/// [`HISTORY_EVERY`]; a client paging faster is made to wait (a loop of
+/// history requests costs the store, never the bids).
+pub const HISTORY_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+pub const HISTORY_BURST: u32 = 5;
 
 /// What a logged-in client asks.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +131,9 @@ pub struct ClientSession {
     ended: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
     /// Counts this account as online while the session lives.
     _online: Option<crate::presence::Online>,
+    /// The history pacing's clock: when the pages read so far would all
+    /// have been due at the steady rate.
+    history_due: tokio::time::Instant,
 }
 
 impl ClientSession {
@@ -149,6 +157,7 @@ impl ClientSession {
             app: app.clone(),
             ended: Box::pin(app.auth.session_end(&login)),
             _online: app.presence.enter(&login),
+            history_due: tokio::time::Instant::now(),
             login,
             shortlist,
             presence,
@@ -224,7 +233,8 @@ impl ClientSession {
         }
     }
 
-    async fn history(&self, since: u64, limit: Option<u32>) -> Reply {
+    async fn history(&mut self, since: u64, limit: Option<u32>) -> Reply {
+        self.pace_history().await;
         let limit = limit.unwrap_or(DEFAULT_HISTORY).clamp(1, MAX_HISTORY) as usize;
         let Ok(entries) = self.app.engine.history(since, limit).await else {
             return engine_gone();
@@ -236,6 +246,18 @@ impl ClientSession {
             entries
         };
         Reply::History { entries, more }
+    }
+
+    /// Waits, if needed, so that pages come at most [`HISTORY_BURST`] at
+    /// once and then one per [`HISTORY_EVERY`].
+    async fn pace_history(&mut self) {
+        let now = tokio::time::Instant::now();
+        let due = self.history_due.max(now);
+        let slack = HISTORY_EVERY * (HISTORY_BURST - 1);
+        if let Some(wait) = due.checked_duration_since(now + slack) {
+            tokio::time::sleep(wait).await;
+        }
+        self.history_due = due + HISTORY_EVERY;
     }
 
     async fn set_password(&self, user: String, password: String) -> Reply {

@@ -89,10 +89,32 @@ pub struct Subscription {
     pub events: broadcast::Receiver<Arc<Published>>,
 }
 
+/// What the engine task answers a subscription with: where the feed
+/// starts. The missed events themselves are read by the caller, from the
+/// store, so that a resume never waits in line with the bids.
+struct Joined {
+    start: Start,
+    events: broadcast::Receiver<Arc<Published>>,
+}
+
+enum Start {
+    /// The events after `since`, up to and including `upto`, are durable
+    /// in the store; the feed carries the ones after `upto`.
+    After {
+        since: u64,
+        upto: u64,
+    },
+    Snapshot(Box<Snapshot>),
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the auction engine has stopped")]
 pub struct EngineGone;
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "commands are the hot path and stay unboxed; reads are rare"
+)]
 enum Request {
     Command {
         actor: Actor,
@@ -107,12 +129,7 @@ enum Request {
 enum Read {
     Subscribe {
         since: Option<u64>,
-        reply: oneshot::Sender<Subscription>,
-    },
-    History {
-        since: u64,
-        limit: usize,
-        reply: oneshot::Sender<Result<Vec<Entry>, String>>,
+        reply: oneshot::Sender<Joined>,
     },
 }
 
@@ -121,6 +138,10 @@ enum Read {
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     seq: Arc<AtomicU64>,
+    /// For reads that need not wait in line with commands (history).
+    store: Store,
+    /// Reads the engine task has served (subscriptions, catch-ups).
+    reads: Arc<AtomicU64>,
 }
 
 impl EngineHandle {
@@ -158,7 +179,21 @@ impl EngineHandle {
             .send(Request::Read(Read::Subscribe { since, reply }))
             .await
             .map_err(|_| EngineGone)?;
-        rx.await.map_err(|_| EngineGone)
+        let Joined { start, events } = rx.await.map_err(|_| EngineGone)?;
+        let catchup = match start {
+            Start::Snapshot(snapshot) => Catchup::Snapshot(snapshot),
+            Start::After { since, upto } => {
+                let store = self.store.clone();
+                let read = move || store.entries_after(since, (upto - since) as usize);
+                Catchup::Events(
+                    tokio::task::spawn_blocking(read)
+                        .await
+                        .map_err(|_| EngineGone)?
+                        .map_err(|_| EngineGone)?,
+                )
+            }
+        };
+        Ok(Subscription { catchup, events })
     }
 
     /// A snapshot and the feed of every event after it.
@@ -178,17 +213,24 @@ impl EngineHandle {
     }
 
     /// Up to `limit` recorded entries after `since`.
+    /// Up to `limit` durable entries after `since`, read from the store on
+    /// a blocking thread: never in line with the bids on the engine task.
+    /// Only what was acknowledged is read (an entry written but not yet
+    /// flushed is left out).
     pub async fn history(&self, since: u64, limit: usize) -> Result<Vec<Entry>, EngineGone> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Read(Read::History {
-                since,
-                limit,
-                reply,
-            }))
+        let (store, durable) = (self.store.clone(), self.seq());
+        let mut entries = tokio::task::spawn_blocking(move || store.entries_after(since, limit))
             .await
+            .map_err(|_| EngineGone)?
             .map_err(|_| EngineGone)?;
-        rx.await.map_err(|_| EngineGone)?.map_err(|_| EngineGone)
+        entries.retain(|e| e.seq <= durable);
+        Ok(entries)
+    }
+
+    /// Reads the engine task has served so far (subscriptions and
+    /// catch-ups; history is read beside it).
+    pub fn reads_served(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 
     /// True once the engine task has ended.
@@ -213,6 +255,8 @@ struct Engine {
     fresh: Vec<Entry>,
     /// The last durable seq, shared with the handles.
     durable: Arc<AtomicU64>,
+    /// Reads served, for [`EngineHandle::reads_served`].
+    reads: Arc<AtomicU64>,
     last_snapshot: u64,
     /// The snapshot being stored on a blocking thread, if one is.
     snapshotting: Option<tokio::task::JoinHandle<()>>,
@@ -236,8 +280,10 @@ pub fn spawn(
     let recovered = store.recover(league)?;
     let (bus, _) = broadcast::channel(config.broadcast_capacity);
     let durable = Arc::new(AtomicU64::new(recovered.seq));
+    let reads = Arc::new(AtomicU64::new(0));
     let mut engine = Engine {
         durable: durable.clone(),
+        reads: reads.clone(),
         state: recovered.state,
         seq: recovered.seq,
         store,
@@ -256,8 +302,14 @@ pub fn spawn(
         "event log recovered"
     );
     let (tx, rx) = mpsc::channel(engine.config.max_batch * 4);
+    let handle = EngineHandle {
+        tx,
+        seq: durable,
+        store: engine.store.clone(),
+        reads,
+    };
     let task = tokio::spawn(engine.run(rx));
-    Ok((EngineHandle { tx, seq: durable }, task))
+    Ok((handle, task))
 }
 
 impl Engine {
@@ -445,33 +497,23 @@ impl Engine {
     fn answer(&mut self, read: Read) -> Result<(), StoreError> {
         match read {
             Read::Subscribe { since, reply } => {
+                self.reads.fetch_add(1, Ordering::Relaxed);
                 let events = self.bus.subscribe();
-                let catchup = match since {
+                let start = match since {
                     Some(since)
                         if since <= self.seq && self.seq - since <= self.config.resume_window =>
                     {
-                        Catchup::Events(
-                            self.store
-                                .entries_after(since, (self.seq - since) as usize)?,
-                        )
+                        Start::After {
+                            since,
+                            upto: self.seq,
+                        }
                     }
-                    _ => Catchup::Snapshot(Box::new(Snapshot {
+                    _ => Start::Snapshot(Box::new(Snapshot {
                         seq: self.seq,
                         state: self.state.clone(),
                     })),
                 };
-                let _ = reply.send(Subscription { catchup, events });
-            }
-            Read::History {
-                since,
-                limit,
-                reply,
-            } => {
-                let _ = reply.send(
-                    self.store
-                        .entries_after(since, limit)
-                        .map_err(|e| e.to_string()),
-                );
+                let _ = reply.send(Joined { start, events });
             }
         }
         Ok(())
