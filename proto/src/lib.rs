@@ -54,3 +54,16 @@ pub fn printable_lines(text: &str) -> String {
     }
     out
 }
+
+/// A TLS certificate's fingerprint as the server prints it and clients pin
+/// it (`--fingerprint`): `SHA256:` and the base64 (unpadded) SHA-256 of the
+/// certificate's DER bytes, the form `ssh` shows host keys in.
+pub fn tls_fingerprint(der: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(der);
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    )
+}

@@ -21,5 +21,6 @@ pub mod ssh;
 pub mod startup;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 pub mod warroom;
 pub mod ws;

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use auction_server::engine::EngineConfig;
 use auction_server::league::{self, LeagueConfig};
 use auction_server::limits::{Limits, Origins};
-use auction_server::startup::{Options, TlsFiles, start};
+use auction_server::startup::{Options, start};
+use auction_server::tls::{TlsFiles, TlsSource};
 use clap::{Parser, Subcommand};
 
 mod offline;
@@ -52,6 +53,15 @@ struct Cli {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, env = "AUCTION_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve `wss://` with a certificate the server makes for this name or
+    /// address (repeat for several: every one clients will type), kept in
+    /// the data directory as tls_cert.pem. Prints its fingerprint.
+    #[arg(
+        long = "tls-self-signed",
+        value_name = "NAME",
+        conflicts_with = "tls_cert"
+    )]
+    tls_self_signed: Vec<String>,
     /// A web page origin (e.g. https://auction.example.org) allowed to open
     /// the WebSocket; repeat for several, `*` for any. Clients that are not
     /// browsers send no origin and are always let in.
@@ -349,10 +359,13 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
     let league = load_league(cli.league.as_ref())?;
     let limits = cli.limits.limits()?;
     let tls = match (&cli.tls_cert, &cli.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
+        (Some(cert), Some(key)) => Some(TlsSource::Files(TlsFiles {
             cert: cert.clone(),
             key: key.clone(),
-        }),
+        })),
+        _ if !cli.tls_self_signed.is_empty() => {
+            Some(TlsSource::SelfSigned(cli.tls_self_signed.clone()))
+        }
         _ => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -387,6 +400,13 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         if let Some(path) = &running.credentials {
             let users: Vec<&str> = running.generated.iter().map(|(u, _)| u.as_str()).collect();
             println!("generated passwords for {} written to {} (mode 0600)", users.join(", "), path.display());
+        }
+        if let Some(fingerprint) = &running.tls_fingerprint {
+            println!("tls certificate {fingerprint}: clients pin it with --fingerprint {fingerprint}");
+            if !cli.tls_self_signed.is_empty() {
+                let cert = cli.data.join(auction_server::tls::SELF_SIGNED_CERT);
+                println!("  (or trust the file: --ca {})", cert.display());
+            }
         }
         if let Some((ssh_addr, fingerprint)) = &running.ssh {
             println!("ssh on {ssh_addr} (host key {fingerprint}): ssh -p {} mi@{}", ssh_addr.port(), ssh_addr.ip());

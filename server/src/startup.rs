@@ -27,41 +27,8 @@ pub struct Options {
     pub ssh_limits: crate::ssh::SshLimits,
     /// Web pages (origins) allowed to open the WebSocket.
     pub origins: crate::limits::Origins,
-    /// Serve `wss://` with this certificate chain and key (PEM files).
-    pub tls: Option<TlsFiles>,
-}
-
-/// A certificate chain and its private key, both PEM.
-#[derive(Clone, Debug)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-impl TlsFiles {
-    /// Reads both files into an acceptor (ring as the crypto provider).
-    pub fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, StartError> {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let bad = |path: &PathBuf, why: String| StartError::Tls {
-            path: path.clone(),
-            why,
-        };
-        let certs = CertificateDer::pem_file_iter(&self.cert)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| bad(&self.cert, e.to_string()))?;
-        if certs.is_empty() {
-            return Err(bad(&self.cert, "no certificate in the file".into()));
-        }
-        let key =
-            PrivateKeyDer::from_pem_file(&self.key).map_err(|e| bad(&self.key, e.to_string()))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-            .map_err(|e| bad(&self.key, e.to_string()))?;
-        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
-    }
+    /// Serve `wss://` and `https://` with these, when set.
+    pub tls: Option<crate::tls::TlsSource>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +71,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Whether the WebSocket is served over TLS (`wss://`).
     pub tls: bool,
+    /// The served certificate's fingerprint (`SHA256:...`), for clients to pin.
+    pub tls_fingerprint: Option<String>,
     pub league_name: String,
     /// The seq the log was at when the server started.
     pub seq: u64,
@@ -132,7 +101,16 @@ pub async fn start(
     opts: Options,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Running, StartError> {
-    let tls = opts.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
+    let tls = match &opts.tls {
+        Some(source) => Some(source.acceptor(&opts.data_dir)?),
+        None => None,
+    };
+    let tls_fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
+    let tls = tls.map(|t| t.acceptor);
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
         path: opts.data_dir.clone(),
         source,
@@ -211,6 +189,7 @@ pub async fn start(
     Ok(Running {
         addr,
         tls: tls.is_some(),
+        tls_fingerprint,
         league_name: league.name.clone(),
         seq: engine.seq(),
         generated,

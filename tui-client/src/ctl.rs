@@ -21,9 +21,8 @@ pub struct CtlArgs {
     /// The account to act as.
     #[arg(long, env = "AUCTION_USER", default_value = "presenter")]
     pub user: String,
-    /// For `wss://`: trust the certificates in this PEM file.
-    #[arg(long, env = "AUCTION_CA")]
-    pub ca: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub trust: crate::net::Trust,
     /// Print the server's messages as JSON, one per line.
     #[arg(long)]
     pub json: bool,
@@ -276,7 +275,7 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             server: args.server.clone(),
             user: args.user.clone(),
             password,
-            ca: args.ca.clone(),
+            trust: args.trust.clone(),
         };
         return watch(login, args.json).await;
     }
@@ -321,7 +320,7 @@ async fn log_in(
     args: &CtlArgs,
     password: &str,
 ) -> Result<(WsClient, crate::net::Welcome, auction_proto::Snapshot), Outcome> {
-    let mut conn = WsClient::connect(&args.server, args.ca.as_deref())
+    let mut conn = WsClient::connect(&args.server, &args.trust)
         .await
         .map_err(fail)?;
     let welcome = match conn.login(&args.user, password).await {

@@ -1,13 +1,13 @@
 //! The local terminal's host for the screens: logs in over WebSocket and
 //! reads the files its user names, on this machine.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use auction_screens::event_loop::{Host, LoginRequest};
 use auction_screens::link::Link;
 use tokio::io::AsyncReadExt;
 
+use crate::net::Trust;
 use crate::session::{self, Login};
 
 /// The largest file an import reads: a command over the wire is at most
@@ -18,13 +18,13 @@ pub const MAX_FILE_BYTES: u64 = auction_proto::msg::MAX_MESSAGE_BYTES as u64;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct LocalHost {
-    /// For `wss://`: every login from the form trusts this CA file.
-    ca: Option<PathBuf>,
+    /// For `wss://`: every login from the form trusts certificates so.
+    trust: Trust,
 }
 
 impl LocalHost {
-    pub fn new(ca: Option<PathBuf>) -> LocalHost {
-        LocalHost { ca }
+    pub fn new(trust: Trust) -> LocalHost {
+        LocalHost { trust }
     }
 }
 
@@ -34,7 +34,7 @@ impl Host for LocalHost {
             server: login.server,
             user: login.user,
             password: login.password,
-            ca: self.ca.clone(),
+            trust: self.trust.clone(),
         })
     }
 

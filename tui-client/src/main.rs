@@ -7,6 +7,7 @@ use auction_screens::event_loop::{self, Host, LoginRequest};
 use auction_screens::link::Input;
 use auction_tui::ctl::{self, CtlArgs, CtlCommand};
 use auction_tui::host::LocalHost;
+use auction_tui::net::Trust;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -32,9 +33,8 @@ struct LoginArgs {
     /// The account to log in as. With AUCTION_PASSWORD set too, logs in at once.
     #[arg(long, env = "AUCTION_USER")]
     user: Option<String>,
-    /// For `wss://`: trust the certificates in this PEM file.
-    #[arg(long, env = "AUCTION_CA")]
-    ca: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    trust: Trust,
 }
 
 #[derive(Subcommand)]
@@ -43,9 +43,8 @@ enum Cmd {
     View {
         #[arg(long, env = "AUCTION_SERVER")]
         server: Option<String>,
-        /// For `wss://`: trust the certificates in this PEM file.
-        #[arg(long, env = "AUCTION_CA")]
-        ca: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        trust: Trust,
     },
     /// Headless client for scripts: one command, exit 0 accepted / 1 rejected / 2 error.
     Ctl(CtlArgs),
@@ -86,14 +85,14 @@ fn main() -> ExitCode {
             });
             ExitCode::from(outcome.code())
         }
-        Some(Cmd::View { server, ca }) => {
-            interactive(&runtime, server, Some("viewer".into()), ca, true)
+        Some(Cmd::View { server, trust }) => {
+            interactive(&runtime, server, Some("viewer".into()), trust, true)
         }
         None => interactive(
             &runtime,
             cli.login.server,
             cli.login.user,
-            cli.login.ca,
+            cli.login.trust,
             false,
         ),
     }
@@ -103,7 +102,7 @@ fn interactive(
     runtime: &tokio::runtime::Runtime,
     server: Option<String>,
     user: Option<String>,
-    ca: Option<std::path::PathBuf>,
+    trust: Trust,
     view: bool,
 ) -> ExitCode {
     let settings = match auction_tui::config::load() {
@@ -118,7 +117,7 @@ fn interactive(
     let user = user.or(last.user).unwrap_or_default();
     let password = std::env::var("AUCTION_PASSWORD").ok();
     runtime.block_on(async move {
-        let mut host = LocalHost::new(ca);
+        let mut host = LocalHost::new(trust);
         let mut app = App::with_login(settings.keymap, host.now_ms(), &server, &user);
         app.set_request_prefix(rand::random());
         app.ui.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

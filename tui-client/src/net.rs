@@ -65,6 +65,34 @@ pub fn normalize_url(url: &str) -> String {
     }
 }
 
+/// How a `wss://` server's certificate is trusted: by the system's roots
+/// (the default), by a PEM file of certificates, or by its fingerprint.
+#[derive(clap::Args, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// For `wss://`: trust the certificates in this PEM file.
+    #[arg(long, env = "AUCTION_CA")]
+    pub ca: Option<std::path::PathBuf>,
+    /// For `wss://`: accept exactly the certificate with this fingerprint
+    /// (`SHA256:...`, as the server prints it), like ssh's known hosts.
+    #[arg(long, env = "AUCTION_FINGERPRINT", conflicts_with = "ca")]
+    pub fingerprint: Option<String>,
+}
+
+impl Trust {
+    /// The TLS configuration for it; `None`: the system's roots.
+    fn client_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>, NetError> {
+        match (&self.ca, &self.fingerprint) {
+            (Some(ca), _) => trusting(ca).map(Some),
+            (None, Some(fp)) => pinned(fp).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 /// A TLS client configuration that trusts only the certificates in the PEM
 /// file `ca` (a league's own, or a self-signed server certificate).
 pub fn trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, NetError> {
@@ -79,8 +107,7 @@ pub fn trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, NetError> {
     if roots.is_empty() {
         return Err(bad("no certificate in the file".into()));
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| bad(e.to_string()))?
         .with_root_certificates(roots)
@@ -88,18 +115,93 @@ pub fn trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, NetError> {
     Ok(Arc::new(config))
 }
 
+/// A TLS client configuration that accepts exactly the certificate with
+/// `fingerprint`, whoever signed it and whatever names it holds (the server
+/// must still prove it holds the certificate's key).
+pub fn pinned(fingerprint: &str) -> Result<Arc<rustls::ClientConfig>, NetError> {
+    let fingerprint = fingerprint.trim();
+    if !fingerprint.starts_with("SHA256:") || fingerprint.len() != 50 {
+        return Err(NetError::Tls(format!(
+            "`{fingerprint}` is not a fingerprint: SHA256: and 43 characters, as the server prints it"
+        )));
+    }
+    let verifier = Pinned {
+        fingerprint: fingerprint.to_string(),
+        provider: provider(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: String,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let got = auction_proto::tls_fingerprint(end_entity);
+        if got == self.fingerprint {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "the server's certificate is {got}, not the pinned {}",
+                self.fingerprint
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 impl WsClient {
     /// Connects to `url` (`ws://` or `wss://`). For `wss://`, the server's
-    /// certificate must be signed by one in `ca` when given, otherwise by one
-    /// the system trusts.
-    pub async fn connect(url: &str, ca: Option<&Path>) -> Result<WsClient, NetError> {
+    /// certificate is checked as `trust` says.
+    pub async fn connect(url: &str, trust: &Trust) -> Result<WsClient, NetError> {
         let url = normalize_url(url);
         let config = WebSocketConfig::default()
             .max_message_size(Some(16 << 20))
             .max_frame_size(Some(16 << 20));
-        let connector = match ca {
-            Some(ca) if url.starts_with("wss://") => {
-                Some(tokio_tungstenite::Connector::Rustls(trusting(ca)?))
+        let connector = match trust.client_config()? {
+            Some(config) if url.starts_with("wss://") => {
+                Some(tokio_tungstenite::Connector::Rustls(config))
             }
             _ => None,
         };

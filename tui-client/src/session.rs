@@ -17,8 +17,8 @@ pub struct Login {
     pub server: String,
     pub user: String,
     pub password: String,
-    /// For `wss://`: trust the certificates in this PEM file.
-    pub ca: Option<std::path::PathBuf>,
+    /// How a `wss://` server's certificate is trusted.
+    pub trust: crate::net::Trust,
 }
 
 /// How the session paces itself on a flaky network.
@@ -165,7 +165,7 @@ fn welcome_event(w: Welcome) -> NetEvent {
 
 /// Connects, then resumes (or logs in). `Err` ends the attempt.
 async fn open(login: &Login, resume: &Option<Resume>) -> Result<(WsClient, Welcome), End> {
-    let mut conn = WsClient::connect(&login.server, login.ca.as_deref())
+    let mut conn = WsClient::connect(&login.server, &login.trust)
         .await
         .map_err(|e| dropped(e.to_string()))?;
     // Resume when we can; fall back to a fresh login if the token is gone.

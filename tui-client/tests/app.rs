@@ -362,7 +362,7 @@ async fn the_admin_imports_a_csv_file_from_the_players_tab() {
     };
     // The screens ask the host for the file; the local terminal's host
     // reads it on this machine, and its answer goes back to the screens.
-    let mut host = auction_tui::host::LocalHost::new(None);
+    let mut host = auction_tui::host::LocalHost::new(Default::default());
     let mut import = async |app: &mut auction_screens::app::App, path: &str| {
         let effects = type_in(app, path);
         assert_eq!(

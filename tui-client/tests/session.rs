@@ -46,7 +46,7 @@ async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
         server: s.url.clone(),
         user: "mi".into(),
         password: pw("mi"),
-        ca: None,
+        trust: Default::default(),
     });
     let (_out, mut rx) = (link.out, link.events);
     assert!(matches!(next(&mut rx).await, NetEvent::Connecting));
@@ -111,7 +111,7 @@ async fn a_wrong_password_ends_the_session_with_the_reason() {
         server: s.url.clone(),
         user: "mi".into(),
         password: "nope".into(),
-        ca: None,
+        trust: Default::default(),
     });
     let (_out, mut rx) = (link.out, link.events);
     loop {
@@ -153,7 +153,7 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
             server: format!("ws://{}/ws", net.addr),
             user: "mi".into(),
             password: pw("mi"),
-            ca: None,
+            trust: Default::default(),
         },
         timing,
     );
@@ -179,7 +179,9 @@ async fn a_flaky_network_loses_and_repeats_nothing() {
             other => panic!("no first login: {other:?}"),
         }
     };
-    let mut presenter = WsClient::connect(&s.url, None).await.unwrap();
+    let mut presenter = WsClient::connect(&s.url, &Default::default())
+        .await
+        .unwrap();
     presenter
         .login("presenter", &pw("presenter"))
         .await
