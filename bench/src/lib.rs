@@ -1,5 +1,7 @@
 //! Benchmarks for BENCHMARKS.md; `main.rs` is the command line.
 
+pub mod abuse;
+pub mod abuse_attacks;
 pub mod load;
 pub mod proc;
 pub mod readers;

@@ -60,6 +60,16 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// The hostile-network attacks, one at a time on a fresh release server,
+    /// while a presenter and two teams bid (loopback only).
+    Abuse {
+        /// One attack by name (default: all).
+        #[arg(long)]
+        attack: Option<String>,
+        /// How long each attack runs.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// What a fuzz corpus of the `commands` target reaches: commands
     /// accepted, by kind, over every input in the directory.
     FuzzReach {
@@ -272,6 +282,16 @@ fn main() -> anyhow::Result<()> {
             .build()?
             .block_on(ssh::run(sessions, bids, owners)),
         Bench::FuzzReach { dir } => fuzz_reach(&dir),
+        Bench::Abuse { attack, seconds } => {
+            let reports = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(auction_bench::abuse::run(attack, seconds))?;
+            for r in &reports {
+                println!("{}", serde_json::to_string(r)?);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -40,13 +40,22 @@ fn server_bin() -> anyhow::Result<PathBuf> {
 
 impl ServerProcess {
     pub fn start(ssh: bool) -> anyhow::Result<ServerProcess> {
+        // Every bench client comes from 127.0.0.1.
+        Self::start_with(ssh, &["--max-per-address", "1000000"])
+    }
+
+    /// With SSH and every limit at its default (the abuse bench).
+    pub fn start_defaults() -> anyhow::Result<ServerProcess> {
+        Self::start_with(true, &[])
+    }
+
+    fn start_with(ssh: bool, extra: &[&str]) -> anyhow::Result<ServerProcess> {
         let data = tempfile::tempdir()?;
         let mut cmd = Command::new(server_bin()?);
         cmd.arg("--data")
             .arg(data.path())
             .args(["--listen", "127.0.0.1:0"])
-            // Every bench client comes from 127.0.0.1.
-            .args(["--max-per-address", "1000000"]);
+            .args(extra);
         if ssh {
             cmd.args(["--ssh-listen", "127.0.0.1:0"]);
         } else {

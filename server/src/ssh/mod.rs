@@ -72,7 +72,7 @@ impl Default for SshLimits {
         SshLimits {
             max_connections: 1000,
             max_sessions: 500,
-            max_viewer_sessions: 50,
+            max_viewer_sessions: 20,
             login_deadline: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30 * 60),
         }
