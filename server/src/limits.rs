@@ -121,6 +121,75 @@ impl Drop for AddressSlot {
     }
 }
 
+/// One door's accept loop's admission: accept errors (out of file
+/// descriptors and the like) are waited out, 5 ms doubling to 1 s, never
+/// given up on; a connection comes in only with a place in the door's total
+/// and in its address's.
+pub(crate) struct Door {
+    pub name: &'static str,
+    listener: tokio::net::TcpListener,
+    total: Arc<tokio::sync::Semaphore>,
+    app: Arc<Context>,
+}
+
+/// A connection let in, with its places held for as long as it lives.
+pub(crate) struct Admitted {
+    pub stream: tokio::net::TcpStream,
+    pub peer: std::net::SocketAddr,
+    pub places: (tokio::sync::OwnedSemaphorePermit, AddressSlot),
+}
+
+impl Door {
+    pub(crate) fn new(
+        name: &'static str,
+        listener: tokio::net::TcpListener,
+        total: usize,
+        app: Arc<Context>,
+    ) -> Door {
+        let total = Arc::new(tokio::sync::Semaphore::new(total));
+        Door {
+            name,
+            listener,
+            total,
+            app,
+        }
+    }
+
+    /// The next connection let in; `None` once the server shuts down.
+    pub(crate) async fn next(&self) -> Option<Admitted> {
+        let mut backoff = Duration::from_millis(5);
+        loop {
+            let accepted = tokio::select! {
+                () = self.app.shutdown.cancelled() => return None,
+                a = self.listener.accept() => a,
+            };
+            let (stream, peer) = match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "{} accept failed", self.name);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(5);
+            let Ok(permit) = self.total.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, door = self.name, "connection limit reached; refusing");
+                continue;
+            };
+            let Some(slot) = PerAddress::take(&self.app, peer.ip()) else {
+                tracing::warn!(%peer, door = self.name, "connection limit for this address reached; refusing");
+                continue;
+            };
+            return Some(Admitted {
+                stream,
+                peer,
+                places: (permit, slot),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Origins;

@@ -4,57 +4,36 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::context::Context;
 use crate::fanout::{Outbox, Plain, Queued};
 use crate::http::{self, Route};
-use crate::limits::PerAddress;
+use crate::limits::{Admitted, Door};
 
 /// Serves WebSocket and HTTP clients on `listener` until `app.shutdown` is
 /// cancelled. Each connection runs on `app.tasks`, and closes itself with a
 /// close frame on shutdown.
 pub async fn serve(listener: TcpListener, app: Arc<Context>) {
-    let permits = Arc::new(Semaphore::new(app.limits.max_connections));
-    let mut backoff = Duration::from_millis(5);
-    loop {
-        let accepted = tokio::select! {
-            () = app.shutdown.cancelled() => break,
-            a = listener.accept() => a,
-        };
-        let (stream, peer) = match accepted {
-            Ok(x) => {
-                backoff = Duration::from_millis(5);
-                x
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: back off, do not spin.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "connection limit reached; refusing");
-            drop(stream);
-            continue;
-        };
-        let Some(slot) = PerAddress::take(&app, peer.ip()) else {
-            tracing::warn!(%peer, "connection limit for this address reached; refusing");
-            drop(stream);
-            continue;
-        };
+    let door = Door::new(
+        "WebSocket",
+        listener,
+        app.limits.max_connections,
+        app.clone(),
+    );
+    while let Some(Admitted {
+        stream,
+        peer,
+        places,
+    }) = door.next().await
+    {
         let app = app.clone();
         app.tasks.clone().spawn(async move {
-            let _permit = permit;
-            let _slot = slot;
+            let _places = places;
             let _ = stream.set_nodelay(true);
             match app.tls.clone() {
                 None => {

@@ -10,10 +10,8 @@ use std::time::Duration;
 use auction_proto::msg::{ClientMsg, ServerMsg};
 use auction_proto::{Command, TeamCode};
 use auction_screens::link::{Link, NetEvent, Outgoing};
-use auction_server::engine::EngineConfig;
-use auction_server::limits::Limits;
-use auction_server::startup::{Options, Running, start};
-use support::{Client, password, send};
+use auction_server::startup::Running;
+use support::{Client, send};
 
 /// What a door answered, in a form both doors share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,23 +29,7 @@ enum Answer {
 const QUIET: Duration = Duration::from_millis(300);
 
 async fn server(dir: &std::path::Path) -> Running {
-    let opts = Options {
-        data_dir: dir.to_path_buf(),
-        league: auction_server::league::bundled(),
-        listen: "127.0.0.1:0".into(),
-        limits: Limits::default(),
-        engine: EngineConfig::default(),
-        ssh_listen: None,
-        ssh_limits: Default::default(),
-        origins: Default::default(),
-        tls: None,
-    };
-    start(opts, |var| {
-        let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();
-        (user != "viewer").then(|| password(&user))
-    })
-    .await
-    .unwrap()
+    support::in_process(dir, None).await
 }
 
 /// The requests every role sends, in order.

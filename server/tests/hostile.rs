@@ -7,10 +7,8 @@ mod support;
 use std::time::Duration;
 
 use auction_proto::msg::{ErrorCode, ServerMsg};
-use auction_server::engine::EngineConfig;
 use auction_server::limits::Limits;
 use auction_server::ssh::SshLimits;
-use auction_server::startup::{Options, Running, start};
 use support::*;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpSocket;
@@ -51,30 +49,6 @@ async fn ssh_session(
     assert!(ok.success(), "{user} could not log in");
     let opened = handle.channel_open_session().await.is_ok();
     opened.then_some(handle)
-}
-
-async fn in_process(dir: &std::path::Path) -> Running {
-    with_ssh(dir, SshLimits::default()).await
-}
-
-async fn with_ssh(dir: &std::path::Path, ssh_limits: SshLimits) -> Running {
-    let opts = Options {
-        data_dir: dir.to_path_buf(),
-        league: auction_server::league::bundled(),
-        listen: "127.0.0.1:0".into(),
-        limits: Limits::default(),
-        engine: EngineConfig::default(),
-        ssh_listen: Some("127.0.0.1:0".into()),
-        ssh_limits,
-        origins: Default::default(),
-        tls: None,
-    };
-    start(opts, |var| {
-        let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();
-        (user != "viewer").then(|| password(&user))
-    })
-    .await
-    .unwrap()
 }
 
 fn is_welcome(msg: &ServerMsg) -> bool {
@@ -119,7 +93,7 @@ async fn a_stranger_cannot_lock_the_presenter_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_wrong_logins_is_hashed_only_as_often_as_it_may_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let running = in_process(dir.path()).await;
+    let running = in_process(dir.path(), Some(SshLimits::default())).await;
     let url = format!("ws://{}/ws", running.addr);
     let mut sockets = Vec::new();
     for _ in 0..100 {
@@ -175,7 +149,7 @@ async fn logging_in_as_the_viewer_does_not_excuse_guesses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_connections_count_in_the_per_address_limit_at_accept() {
     let dir = tempfile::tempdir().unwrap();
-    let running = in_process(dir.path()).await;
+    let running = in_process(dir.path(), Some(SshLimits::default())).await;
     let (ssh, _) = running.ssh.clone().unwrap();
     let per_address = Limits::default().max_per_address;
     let mut streams = Vec::new();
@@ -204,7 +178,7 @@ async fn an_ssh_connection_that_never_logs_in_is_closed() {
         login_deadline: Duration::from_secs(1),
         ..SshLimits::default()
     };
-    let running = with_ssh(dir.path(), limits).await;
+    let running = in_process(dir.path(), Some(limits)).await;
     let (ssh, _) = running.ssh.clone().unwrap();
     let mut idle = raw_from(ssh, "127.0.0.7").await;
     assert!(banner(&mut idle, 2000).await.is_some());
@@ -233,7 +207,7 @@ async fn anonymous_viewers_cannot_take_the_owners_ssh_slots() {
         max_viewer_sessions: 5,
         ..SshLimits::default()
     };
-    let running = with_ssh(dir.path(), limits).await;
+    let running = in_process(dir.path(), Some(limits)).await;
     let (ssh, _) = running.ssh.clone().unwrap();
     let mut held = Vec::new();
     for n in 0..5 {
@@ -292,7 +266,7 @@ async fn running_out_of_file_descriptors_does_not_stop_ssh() {
 async fn history_is_read_beside_the_engine_and_paced() {
     use auction_proto::msg::ClientMsg;
     let dir = tempfile::tempdir().unwrap();
-    let running = in_process(dir.path()).await;
+    let running = in_process(dir.path(), Some(SshLimits::default())).await;
     let url = format!("ws://{}/ws", running.addr);
     let _presenter = presenter_with_lot(&url, 1).await;
     let mut viewer = Client::login(&url, "viewer").await;

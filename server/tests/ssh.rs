@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auction_proto::{Command, Event, PlayerId, TeamCode};
-use auction_server::engine::EngineConfig;
-use auction_server::limits::Limits;
-use auction_server::startup::{Options, Running, start};
+use auction_server::startup::Running;
 use russh::ChannelMsg;
 use russh::client;
 use support::{AcceptAnyHost, password};
@@ -20,23 +18,7 @@ fn nz(n: u16) -> std::num::NonZeroU16 {
 }
 
 async fn server(dir: &std::path::Path) -> Running {
-    let opts = Options {
-        data_dir: dir.to_path_buf(),
-        league: auction_server::league::bundled(),
-        listen: "127.0.0.1:0".into(),
-        limits: Limits::default(),
-        engine: EngineConfig::default(),
-        ssh_listen: Some("127.0.0.1:0".into()),
-        ssh_limits: Default::default(),
-        origins: Default::default(),
-        tls: None,
-    };
-    start(opts, |var| {
-        let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();
-        (user != "viewer").then(|| password(&user))
-    })
-    .await
-    .unwrap()
+    support::in_process(dir, Some(Default::default())).await
 }
 
 /// A pty session: what the owner's terminal would show, kept up to date.

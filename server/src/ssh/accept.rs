@@ -1,6 +1,7 @@
 //! The SSH door's accept loop: limits are applied at accept, before any key
-//! exchange; a connection must log in within the deadline; running out of
-//! file descriptors slows the loop down, never ends it.
+//! exchange ([`Door`], shared with the WebSocket door); a connection must
+//! log in within the deadline; running out of file descriptors slows the
+//! loop down, never ends it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,11 +10,10 @@ use std::time::Duration;
 
 use russh::Disconnect;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 use super::{Connection, Shared, SshLimits};
 use crate::context::Context;
-use crate::limits::{AddressSlot, PerAddress};
+use crate::limits::{Admitted, Door};
 
 /// Accepts SSH connections until shutdown.
 pub(super) async fn serve(
@@ -23,58 +23,37 @@ pub(super) async fn serve(
     limits: SshLimits,
     shared: Shared,
 ) {
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let mut backoff = Duration::from_millis(5);
-    loop {
-        let accepted = tokio::select! {
-            () = app.shutdown.cancelled() => return,
-            a = listener.accept() => a,
-        };
-        let (stream, peer) = match accepted {
-            Ok(x) => {
-                backoff = Duration::from_millis(5);
-                x
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: wait, then go on.
-                tracing::warn!(error = %e, "SSH accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
-        };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "SSH connection limit reached; refusing");
-            continue;
-        };
-        let Some(slot) = PerAddress::take(&app, peer.ip()) else {
-            tracing::warn!(%peer, "connection limit for this address reached; refusing SSH");
-            continue;
-        };
-        let connection = Admitted {
+    let door = Door::new("SSH", listener, limits.max_connections, app.clone());
+    while let Some(Admitted {
+        stream,
+        peer,
+        places,
+    }) = door.next().await
+    {
+        let connection = Arrival {
             app: app.clone(),
             config: config.clone(),
             shared: shared.clone(),
             deadline: limits.login_deadline,
-            _slot: slot,
+            _places: places,
         };
-        app.tasks.spawn(async move {
-            let _permit = permit;
-            connection.run(stream, peer).await;
-        });
+        app.tasks.spawn(connection.run(stream, peer));
     }
 }
 
 /// A connection let in: it holds its places in the limits while it lives.
-struct Admitted {
+struct Arrival {
     app: Arc<Context>,
     config: Arc<russh::server::Config>,
     shared: Shared,
     deadline: Duration,
-    _slot: AddressSlot,
+    _places: (
+        tokio::sync::OwnedSemaphorePermit,
+        crate::limits::AddressSlot,
+    ),
 }
 
-impl Admitted {
+impl Arrival {
     async fn run(self, stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
         let logged_in = Arc::new(AtomicBool::new(false));

@@ -200,6 +200,32 @@ impl Drop for ServerProc {
     }
 }
 
+/// The server started in this process as the binary starts it (on
+/// 127.0.0.1 port 0, with SSH when `ssh` is given), every account's
+/// password [`password`].
+pub async fn in_process(
+    dir: &Path,
+    ssh: Option<auction_server::ssh::SshLimits>,
+) -> auction_server::startup::Running {
+    let opts = auction_server::startup::Options {
+        data_dir: dir.to_path_buf(),
+        league: auction_server::league::bundled(),
+        listen: "127.0.0.1:0".into(),
+        limits: auction_server::limits::Limits::default(),
+        engine: auction_server::engine::EngineConfig::default(),
+        ssh_listen: ssh.is_some().then(|| "127.0.0.1:0".into()),
+        ssh_limits: ssh.unwrap_or_default(),
+        origins: Default::default(),
+        tls: None,
+    };
+    auction_server::startup::start(opts, |var| {
+        let user = var.strip_prefix("AUCTION_PASSWORD_")?.to_lowercase();
+        (user != "viewer").then(|| password(&user))
+    })
+    .await
+    .unwrap()
+}
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A protocol client that keeps its own copy of the state.
