@@ -101,29 +101,23 @@ pub async fn start(
     opts: Options,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Running, StartError> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
+    let dir_err = |source| StartError::DataDir {
         path: opts.data_dir.clone(),
         source,
-    })?;
+    };
+    std::fs::create_dir_all(&opts.data_dir).map_err(dir_err)?;
     let tls = match &opts.tls {
         Some(source) => Some(source.acceptor(&opts.data_dir)?),
         None => None,
     };
     let tls_fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
     let tls = tls.map(|t| t.acceptor);
-    std::fs::create_dir_all(&opts.data_dir).map_err(|source| StartError::DataDir {
-        path: opts.data_dir.clone(),
-        source,
-    })?;
     let store_err = |source| StartError::Store {
         path: opts.data_dir.clone(),
         source,
     };
     let store = Store::open(&opts.data_dir).map_err(store_err)?;
-    crate::store::make_private(&opts.data_dir).map_err(|source| StartError::DataDir {
-        path: opts.data_dir.clone(),
-        source,
-    })?;
+    crate::store::make_private(&opts.data_dir).map_err(dir_err)?;
     let stored_league = store.league().map_err(store_err)?;
     let league_mismatch = stored_league
         .as_ref()
@@ -139,16 +133,7 @@ pub async fn start(
     };
     let (engine, engine_task) =
         crate::engine::spawn(store, &league, opts.engine.clone()).map_err(store_err)?;
-    let listener = TcpListener::bind(&opts.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: opts.listen.clone(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: opts.listen.clone(),
-        source,
-    })?;
+    let (listener, addr) = bind(&opts.listen).await?;
     let shutdown = CancellationToken::new();
     let (_, feed) = engine.subscribe_fresh().await?;
     let fanout = crate::fanout::Fanout::start(feed).map_err(StartError::Fanout)?;
@@ -166,21 +151,13 @@ pub async fn start(
     let mut serving = Vec::new();
     let ssh = match &opts.ssh_listen {
         Some(ssh_listen) => {
+            let (ssh_listener, ssh_addr) = bind(ssh_listen).await?;
             let key = crate::ssh::host_key(&opts.data_dir)?;
             let fingerprint = crate::ssh::fingerprint(&key);
-            let listen_err = |source| StartError::Listen {
-                addr: ssh_listen.clone(),
-                source,
-            };
-            let ssh_listener = TcpListener::bind(ssh_listen).await.map_err(listen_err)?;
-            let ssh_addr = ssh_listener.local_addr().map_err(listen_err)?;
-            serving.push(tokio::spawn(crate::ssh::serve(
-                ssh_listener,
-                app.clone(),
-                key,
-                opts.ssh_limits.clone(),
-                ssh_counters.clone(),
-            )));
+            let limits = opts.ssh_limits.clone();
+            let ssh =
+                crate::ssh::serve(ssh_listener, app.clone(), key, limits, ssh_counters.clone());
+            serving.push(tokio::spawn(ssh));
             Some((ssh_addr, fingerprint))
         }
         None => None,
@@ -204,6 +181,17 @@ pub async fn start(
         serving,
         engine_task,
     })
+}
+
+/// A listening socket on `addr`, and the address it got.
+async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), StartError> {
+    let err = |source| StartError::Listen {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(err)?;
+    let local = listener.local_addr().map_err(err)?;
+    Ok((listener, local))
 }
 
 impl Running {
