@@ -186,6 +186,14 @@ impl LoginAttempt {
     pub fn hashes(&self) -> bool {
         self.place.is_some()
     }
+
+    /// Gives the attempt up unchecked (the server was too busy to hash):
+    /// it counts as no failure.
+    pub fn withdraw(self) {
+        if let Some(place) = self.place {
+            place.withdraw();
+        }
+    }
 }
 
 /// The account names for a league, with what each may do.

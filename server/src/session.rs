@@ -103,12 +103,14 @@ pub async fn login(
 ) -> Result<Session, LoginError> {
     let attempt = app.auth.begin_login(&user, from)?;
     let permit = match attempt.hashes() {
-        true => Some(
-            tokio::time::timeout(HASH_WAIT, app.hashing.clone().acquire_owned())
-                .await
-                .map_err(|_| LoginError::Busy)?
-                .map_err(|_| LoginError::Busy)?,
-        ),
+        true => match tokio::time::timeout(HASH_WAIT, app.hashing.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Some(permit),
+            // Too busy to check it: not a failed guess.
+            _ => {
+                attempt.withdraw();
+                return Err(LoginError::Busy);
+            }
+        },
         false => None,
     };
     let auth = app.auth.clone();

@@ -180,6 +180,22 @@ impl Attempt {
         self.settle(true);
     }
 
+    /// The password was never checked (the server was too busy): the place
+    /// is given back and nothing is counted.
+    pub fn withdraw(mut self) {
+        let mut counters = self.throttle.counters();
+        for key in &self.keys {
+            if let Some(c) = counters.get_mut(key) {
+                c.in_flight = c.in_flight.saturating_sub(1);
+                if c.idle() {
+                    counters.remove(key);
+                }
+            }
+        }
+        drop(counters);
+        self.settled = true;
+    }
+
     fn settle(&mut self, ok: bool) {
         let now = Instant::now();
         let mut counters = self.throttle.counters();
@@ -274,6 +290,17 @@ mod tests {
         }
         assert!(t.begin("other", ip("2001:db8::ffff")).is_err());
         assert!(t.begin("other", ip("2001:db8:0:1::1")).is_ok());
+    }
+
+    #[test]
+    fn a_login_never_checked_counts_nothing() {
+        let t = Arc::new(Throttle::default());
+        let a = ip("192.0.2.4");
+        for _ in 0..2 * ACCOUNT_FROM_FREE {
+            t.begin("mi", a).unwrap().withdraw();
+        }
+        t.begin("mi", a).unwrap().succeeded();
+        assert!(t.is_empty());
     }
 
     #[test]
