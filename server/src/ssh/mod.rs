@@ -62,7 +62,8 @@ pub struct SshLimits {
     /// Big screens of the open viewer account: strangers', so capped apart
     /// from the owners' (who must always get in).
     pub max_viewer_sessions: usize,
-    /// A connection that has not logged in by then is closed.
+    /// A connection is closed if its key exchange takes longer than this,
+    /// or if it has not logged in this long after it.
     pub login_deadline: Duration,
     pub idle_timeout: Duration,
 }
