@@ -16,6 +16,8 @@ use crate::prompt_parse;
 
 /// How long the SOLD / UNSOLD banner stays up.
 pub const BANNER_MS: u64 = 5_000;
+/// How long a message (a refusal, a confirmation) stays at the bottom.
+pub const FLASH_MS: u64 = 6_000;
 /// Events kept for the event log.
 const LOG_LINES: usize = 500;
 
@@ -354,6 +356,15 @@ impl App {
         self.ui.now_ms = now_ms;
         if self
             .ui
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.at_ms + FLASH_MS <= now_ms)
+        {
+            self.ui.flash = None;
+            return true;
+        }
+        if self
+            .ui
             .banner
             .as_ref()
             .is_some_and(|b| b.until_ms <= now_ms)
@@ -362,6 +373,12 @@ impl App {
             return true;
         }
         was_running || self.ui.banner.is_some()
+    }
+
+    /// Whether the screen changes with time alone (a clock, a banner or a
+    /// message to take down), so the loop must wake each second.
+    pub fn needs_ticks(&self) -> bool {
+        self.clock_running() || self.ui.banner.is_some() || self.ui.flash.is_some()
     }
 
     /// A lot clock is counting down (and has not reached zero).

@@ -83,9 +83,10 @@ pub async fn run<B: Backend, H: Host>(
         if app.ui.quit {
             return Ok(turn.ended);
         }
-        // Only a running clock or a banner needs redraws without events.
+        // Only a running clock, a banner or a message needs redraws
+        // without events.
         let now = turn.host.now_ms();
-        let wake = if app.clock_running() || app.ui.banner.is_some() {
+        let wake = if app.needs_ticks() {
             Duration::from_millis(1000 - now % 1000)
         } else {
             Duration::from_secs(3600)

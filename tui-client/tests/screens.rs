@@ -286,3 +286,40 @@ fn no_size_from_one_by_one_panics_any_screen_or_dialog() {
         }
     }
 }
+
+/// A refusal used to stay in the bottom line until Esc (one stayed 97
+/// lots), hid the key hints and was cut at the screen's edge. Now it sits
+/// above the hints, wraps, and goes away by itself.
+#[test]
+fn messages_wrap_above_the_key_hints_and_go_away() {
+    use auction_proto::RejectCode;
+    let mut app = lot_with_bids().app("presenter", presenter());
+    let effects = app.on_key(key('b'));
+    let auction_screens::app::Effect::Send { id, .. } = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    let long = "over_max_bid: CSK may bid at most ₹11.5 Cr: it must keep ₹20 L for each of the 17 players it still needs to reach 18";
+    app.on_net(NetEvent::Rejected {
+        id: id.clone(),
+        code: RejectCode::OverMaxBid,
+        message: long.into(),
+    });
+    let screen = render(&app, 100, 30);
+    let text: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("still needs to reach 18"), "cut:\n{screen}");
+    assert!(
+        screen.contains("? help"),
+        "the key hints are hidden:\n{screen}"
+    );
+    // Still there a moment later, gone after a few seconds.
+    let shown_at = app.ui.now_ms;
+    app.tick(shown_at + 1_000);
+    assert!(app.ui.flash.is_some());
+    assert!(
+        app.needs_ticks(),
+        "nothing would wake the screen to take it down"
+    );
+    assert!(app.tick(shown_at + auction_screens::app::FLASH_MS));
+    assert!(app.ui.flash.is_none());
+    assert!(!render(&app, 100, 30).contains("reach 18"));
+}

@@ -45,14 +45,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overlays(frame, area, app, theme);
         return;
     }
-    let [header, body, footer] = Layout::vertical([
+    // A message sits above the key hints, wrapped, never over them.
+    let message = footer_message(app, area.width, theme);
+    let [header, body, message_area, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(message.as_ref().map_or(0, |(_, h)| *h)),
         Constraint::Length(1),
     ])
     .areas(area);
     draw_header(frame, header, app, state, theme);
-    draw_footer(frame, footer, app, state, theme);
+    if let Some((message, _)) = message {
+        frame.render_widget(message, message_area);
+    }
+    frame.render_widget(Paragraph::new(hints(app, state, theme)), footer);
     match &app.session.access {
         Some(Access::Team { team }) => team_screen(frame, body, app, state, team, theme),
         Some(Access::Admin) => {
@@ -139,21 +145,25 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: T
     );
 }
 
-fn draw_footer(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
-    let line = if let Some(f) = &app.ui.flash {
-        Line::from(Span::styled(
+/// The message above the key hints (the last refusal or confirmation, or a
+/// lost connection), wrapped to the width, and the rows it takes (at most
+/// three).
+fn footer_message(app: &App, width: u16, theme: Theme) -> Option<(Paragraph<'static>, u16)> {
+    let (text, style) = match (&app.ui.flash, &app.session.conn) {
+        (Some(f), _) => (
             f.text.clone(),
             if f.error { theme.error() } else { theme.ok() },
-        ))
-    } else if let LinkState::Disconnected { reason, .. } = &app.session.conn {
-        Line::from(Span::styled(
-            format!("connection lost: {reason}"),
-            theme.error(),
-        ))
-    } else {
-        hints(app, state, theme)
+        ),
+        (None, LinkState::Disconnected { reason, .. }) => {
+            (format!("connection lost: {reason}"), theme.error())
+        }
+        _ => return None,
     };
-    frame.render_widget(Paragraph::new(line), area);
+    let rows = (text.chars().count() as u16)
+        .div_ceil(width.max(1))
+        .clamp(1, 3);
+    let paragraph = Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: true });
+    Some((paragraph, rows))
 }
 
 fn hint(app: &App, action: Action, what: &str, theme: Theme) -> Vec<Span<'static>> {
