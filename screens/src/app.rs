@@ -109,7 +109,14 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirm {
     pub question: String,
-    pub command: Command,
+    pub then: Then,
+}
+
+/// What a confirmed dialog does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Then {
+    Send(Command),
+    Quit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -648,7 +655,13 @@ impl App {
             Mode::Confirm(c) => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                     self.ui.mode = Mode::Normal;
-                    vec![self.send(c.command)]
+                    match c.then {
+                        Then::Send(command) => vec![self.send(command)],
+                        Then::Quit => {
+                            self.ui.quit = true;
+                            vec![Effect::Quit]
+                        }
+                    }
                 }
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                     self.ui.mode = Mode::Normal;
@@ -722,7 +735,7 @@ impl App {
     fn confirm(&mut self, question: impl Into<String>, command: Command) {
         self.ui.mode = Mode::Confirm(Confirm {
             question: question.into(),
-            command,
+            then: Then::Send(command),
         });
     }
 
@@ -739,6 +752,26 @@ impl App {
         Effect::Send { id, command }
     }
 
+    /// `q`: at once, except that an owner or the room leaving while a lot
+    /// is open is asked first (Ctrl-C always leaves at once).
+    fn quit_key(&mut self) -> Vec<Effect> {
+        let lot_open = self.replica.state.as_ref().is_some_and(|s| s.lot.is_some());
+        let bids = self
+            .session
+            .access
+            .as_ref()
+            .is_some_and(|a| *a != Access::Viewer);
+        if lot_open && bids {
+            self.ui.mode = Mode::Confirm(Confirm {
+                question: format!("Leave while {} is on the block?", self.lot_name()),
+                then: Then::Quit,
+            });
+            return Vec::new();
+        }
+        self.ui.quit = true;
+        vec![Effect::Quit]
+    }
+
     fn lot_name(&self) -> String {
         self.replica
             .state
@@ -750,8 +783,7 @@ impl App {
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
         if action == Action::Quit {
-            self.ui.quit = true;
-            return vec![Effect::Quit];
+            return self.quit_key();
         }
         // Nothing else means anything before the first state arrives.
         let Some(state) = self.replica.state.clone() else {

@@ -172,7 +172,11 @@ async fn a_team_bids_over_ssh() {
     assert!(mi.text().contains("bid ₹35 L"), "{}", mi.text());
 
     // q leaves cleanly with exit status 0.
+    // With a lot open, q asks first; y leaves.
     mi.send(b"q").await;
+    mi.wait_for("Leave while Ashutosh Sharma is on the block?")
+        .await;
+    mi.send(b"y").await;
     assert_eq!(mi.until_closed().await, Some(0));
     let text = mi.text();
     assert!(

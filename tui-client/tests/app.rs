@@ -421,3 +421,25 @@ fn described_events_carry_no_control_characters() {
     let summary = auction_screens::describe::summary(&state, 1);
     assert!(summary.lines().all(|l| !l.chars().any(char::is_control)));
 }
+
+/// Leaving by accident: with a lot open, `q` asks first (an owner's paddle
+/// should not vanish mid-lot); `n` stays, `y` leaves; with no lot, and for
+/// the big screen, `q` leaves at once; Ctrl-C always does.
+#[test]
+fn q_asks_before_leaving_an_open_lot() {
+    let mut app = lot_with_bids().app("mi", team("MI"));
+    assert!(app.on_key(key('q')).is_empty());
+    assert!(matches!(&app.ui.mode, Mode::Confirm(c) if c.question.starts_with("Leave while")));
+    app.on_key(key('n'));
+    assert_eq!(app.ui.mode, Mode::Normal);
+    assert!(!app.ui.quit);
+    app.on_key(key('q'));
+    assert_eq!(app.on_key(key('y')), [Effect::Quit]);
+    let mut viewer = lot_with_bids().app("viewer", Access::Viewer);
+    assert_eq!(viewer.on_key(key('q')), [Effect::Quit]);
+    let mut ctrl_c = lot_with_bids().app("mi", team("MI"));
+    let ctrl = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(ctrl_c.on_key(ctrl), [Effect::Quit]);
+    let mut idle = Script::new().app("mi", team("MI"));
+    assert_eq!(idle.on_key(key('q')), [Effect::Quit]);
+}

@@ -246,7 +246,7 @@ fn right_to_match_is_shown_on_every_screen_and_played_from_the_team_keys() {
 /// at heights from 1 to 20 (and a few large sizes), draws without a panic.
 #[test]
 fn no_size_from_one_by_one_panics_any_screen_or_dialog() {
-    use auction_screens::app::{Confirm, LoginForm, Mode, Prompt, PromptKind};
+    use auction_screens::app::{Confirm, LoginForm, Mode, Prompt, PromptKind, Then};
     use auction_screens::keymap::Keymap;
     let script = lot_with_bids();
     let dialogs = [
@@ -255,7 +255,7 @@ fn no_size_from_one_by_one_panics_any_screen_or_dialog() {
         Mode::Confirm(Confirm {
             question: "SOLD Rishabh Pant to MI for ₹2.2 Cr, the longest question of the night?"
                 .into(),
-            command: Command::Sold,
+            then: Then::Send(Command::Sold),
         }),
         Mode::Prompt(Prompt {
             kind: PromptKind::Nominate,
