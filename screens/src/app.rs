@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::describe;
 use crate::keymap::{Action, Keymap, Scope};
-use crate::link::NetEvent;
+use crate::link::{NetEvent, Outgoing};
 use crate::prompt_parse;
 
 /// How long the SOLD / UNSOLD banner stays up.
@@ -24,15 +24,8 @@ const LOG_LINES: usize = 500;
 /// What the app asks the outside world to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Send {
-        id: String,
-        command: Command,
-    },
-    SetPassword {
-        user: String,
-        password: String,
-    },
-    SetShortlist(Vec<ShortlistEntry>),
+    /// A request to the auction, sent on the link as it is.
+    Send(Outgoing),
     Login {
         server: String,
         user: String,
@@ -42,11 +35,6 @@ pub enum Effect {
     /// through [`App::on_file`].
     ReadFile {
         path: String,
-    },
-    /// Ask for the recorded events after `since` (the admin's log).
-    History {
-        since: u64,
-        limit: u32,
     },
     Quit,
 }
@@ -749,7 +737,7 @@ impl App {
         self.requests
             .pending
             .insert(id.clone(), command.name().replace('_', " "));
-        Effect::Send { id, command }
+        Effect::Send(Outgoing::Command { id, command })
     }
 
     /// `q`: at once, except that an owner or the room leaving while a lot
@@ -1012,10 +1000,10 @@ impl App {
                     // The log tab starts with the recorded history: ask once.
                     self.requests.history_asked = true;
                     let limit = LOG_LINES as u32;
-                    return vec![Effect::History {
+                    return vec![Effect::Send(Outgoing::History {
                         since: self.replica.seq.saturating_sub(u64::from(limit)),
                         limit,
-                    }];
+                    })];
                 }
                 Vec::new()
             }
@@ -1197,11 +1185,9 @@ impl App {
                 })]
             }
             PromptKind::Shortlist => {
-                vec![Effect::SetShortlist(crate::shortlist_edit::edit(
-                    &self.replica.shortlist,
-                    &state,
-                    input,
-                )?)]
+                vec![Effect::Send(Outgoing::SetShortlist(
+                    crate::shortlist_edit::edit(&self.replica.shortlist, &state, input)?,
+                ))]
             }
             PromptKind::Nominate => {
                 let id = crate::lookup::find_player(&state, input)?;
@@ -1248,10 +1234,10 @@ impl App {
                 if input.chars().count() < 8 {
                     return Err("at least 8 characters".into());
                 }
-                vec![Effect::SetPassword {
+                vec![Effect::Send(Outgoing::SetPassword {
                     user: user.clone(),
                     password: input.to_string(),
-                }]
+                })]
             }
             PromptKind::ResetAuction => {
                 if input != "RESET" {

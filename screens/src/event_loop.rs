@@ -142,10 +142,7 @@ impl<H: Host> Turn<'_, H> {
         while let Some(effect) = queue.pop_front() {
             let request = match effect {
                 Effect::Quit => return true,
-                Effect::Send { id, command } => Outgoing::Command { id, command },
-                Effect::SetPassword { user, password } => Outgoing::SetPassword { user, password },
-                Effect::SetShortlist(entries) => Outgoing::SetShortlist(entries),
-                Effect::History { since, limit } => Outgoing::History { since, limit },
+                Effect::Send(request) => request,
                 Effect::Login {
                     server,
                     user,

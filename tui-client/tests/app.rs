@@ -6,7 +6,7 @@ use auction_proto::msg::ErrorCode;
 use auction_proto::{Access, Command, Money, RejectCode, TeamCode};
 use auction_screens::app::{App, Effect, Mode};
 use auction_screens::keymap::Keymap;
-use auction_screens::link::NetEvent;
+use auction_screens::link::{NetEvent, Outgoing};
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -14,7 +14,7 @@ fn sent(effects: &[Effect]) -> Vec<Command> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { command, .. } => Some(command.clone()),
+            Effect::Send(Outgoing::Command { command, .. }) => Some(command.clone()),
             _ => None,
         })
         .collect()
@@ -22,7 +22,7 @@ fn sent(effects: &[Effect]) -> Vec<Command> {
 
 fn id_of(effects: &[Effect]) -> String {
     match &effects[0] {
-        Effect::Send { id, .. } => id.clone(),
+        Effect::Send(Outgoing::Command { id, .. }) => id.clone(),
         other => panic!("{other:?}"),
     }
 }
@@ -269,10 +269,10 @@ fn admin_prompts_validate_before_sending() {
     }
     assert_eq!(
         app.on_key(code(KeyCode::Enter)),
-        [Effect::SetPassword {
+        [Effect::Send(Outgoing::SetPassword {
             user: "mi".into(),
             password: "short-and-longer".into()
-        }]
+        })]
     );
     app.on_net(NetEvent::Error {
         code: ErrorCode::Forbidden,

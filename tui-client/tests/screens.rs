@@ -5,7 +5,7 @@ mod common;
 
 use auction_proto::{Access, Command, PlayerId};
 use auction_screens::app::{App, LinkState, Tab};
-use auction_screens::link::NetEvent;
+use auction_screens::link::{NetEvent, Outgoing};
 use common::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -207,7 +207,7 @@ fn right_to_match_is_shown_on_every_screen_and_played_from_the_team_keys() {
     let mut dc = s.app("dc", team("DC"));
     assert!(render(&dc, 200, 60).contains("use your card"));
     let sent = |effects: Vec<Effect>| match effects.as_slice() {
-        [Effect::Send { command, .. }] => command.clone(),
+        [Effect::Send(Outgoing::Command { command, .. })] => command.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(
@@ -295,7 +295,7 @@ fn messages_wrap_above_the_key_hints_and_go_away() {
     use auction_proto::RejectCode;
     let mut app = lot_with_bids().app("presenter", presenter());
     let effects = app.on_key(key('b'));
-    let auction_screens::app::Effect::Send { id, .. } = &effects[0] else {
+    let auction_screens::app::Effect::Send(Outgoing::Command { id, .. }) = &effects[0] else {
         panic!("{effects:?}")
     };
     let long = "over_max_bid: CSK may bid at most ₹11.5 Cr: it must keep ₹20 L for each of the 17 players it still needs to reach 18";
