@@ -59,6 +59,15 @@ pub enum NetEvent {
     History(Vec<Entry>),
 }
 
+impl NetEvent {
+    /// An admin's password change went through (both links say it alike).
+    pub fn password_set(user: &str) -> NetEvent {
+        NetEvent::Done(format!(
+            "password of {user} set; its sessions were logged out"
+        ))
+    }
+}
+
 /// What the app sends to the auction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outgoing {

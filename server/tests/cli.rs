@@ -91,11 +91,7 @@ fn passwd_changes_a_password() {
 #[test]
 fn failed_logins_are_throttled_per_account_and_address_and_per_address() {
     let dir = tempfile::tempdir().unwrap();
-    let store = auction_server::store::Store::open(dir.path()).unwrap();
-    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
-    let league = auction_server::league::bundled().league;
-    auth.provision(&league, |u| Some(format!("{u}-right-password")))
-        .unwrap();
+    let (_store, auth) = provisioned(dir.path());
     use auction_server::auth::LoginError;
     let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
     let b: std::net::IpAddr = "10.0.0.2".parse().unwrap();
@@ -172,11 +168,7 @@ fn a_password_changed_at_restart_ends_the_accounts_sessions() {
 #[test]
 fn removing_an_ssh_key_ends_the_accounts_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let store = auction_server::store::Store::open(dir.path()).unwrap();
-    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
-    let league = auction_server::league::bundled().league;
-    auth.provision(&league, |u| Some(format!("{u}-right-password")))
-        .unwrap();
+    let (_store, auth) = provisioned(dir.path());
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDYdwk5/9Xob+4uWpVDDaeVxj+JJRK0stFnyCYDsumCG mi@laptop";
     auth.set_keys("mi", vec![key.to_string()]).unwrap();
     // What a login with that key opens.
@@ -227,4 +219,17 @@ fn stored_sessions_are_bounded() {
     // A made-up open-viewer token is not a way in as anyone else.
     let fake = auth.resume(&format!("open.{}", "0".repeat(64))).unwrap();
     assert_eq!(fake.access, auction_proto::Access::Viewer);
+}
+
+/// The bundled league's accounts in a fresh store, every password
+/// `<user>-right-password`.
+fn provisioned(
+    dir: &std::path::Path,
+) -> (auction_server::store::Store, auction_server::auth::Auth) {
+    let store = auction_server::store::Store::open(dir).unwrap();
+    let auth = auction_server::auth::Auth::open(&store, true).unwrap();
+    let league = auction_server::league::bundled().league;
+    auth.provision(&league, |u| Some(format!("{u}-right-password")))
+        .unwrap();
+    (store, auth)
 }

@@ -324,9 +324,7 @@ fn incoming(
         ServerMsg::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
         ServerMsg::History { entries, .. } => NetEvent::History(entries),
         ServerMsg::Pong { nonce } => NetEvent::Rtt(now_ms().saturating_sub(nonce)),
-        ServerMsg::PasswordSet { user } => NetEvent::Done(format!(
-            "password of {user} set; its sessions were logged out"
-        )),
+        ServerMsg::PasswordSet { user } => NetEvent::password_set(&user),
         ServerMsg::Error { code, message } => NetEvent::Error { code, message },
         ServerMsg::Presence { online } => NetEvent::Presence(online),
         ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),

@@ -42,7 +42,12 @@ impl Requests {
         if matches!(actor.access, Access::Viewer) {
             return;
         }
-        let account = self.accounts.entry(actor.user.clone()).or_default();
+        if !self.accounts.contains_key(&actor.user) {
+            self.accounts.insert(actor.user.clone(), Account::default());
+        }
+        let Some(account) = self.accounts.get_mut(&actor.user) else {
+            return;
+        };
         if account.answers.insert(id.to_string(), answer).is_some() {
             return;
         }

@@ -25,9 +25,7 @@ pub fn reply_event(reply: Reply) -> Option<NetEvent> {
         Reply::Accepted { id, seq } => NetEvent::Accepted { id, seq },
         Reply::Rejected { id, code, message } => NetEvent::Rejected { id, code, message },
         Reply::History { entries, .. } => NetEvent::History(entries),
-        Reply::PasswordSet { user } => NetEvent::Done(format!(
-            "password of {user} set; its sessions were logged out"
-        )),
+        Reply::PasswordSet { user } => NetEvent::password_set(&user),
         Reply::Error { code, message } => NetEvent::Error { code, message },
         Reply::ShortlistSaved => return None,
     })

@@ -229,15 +229,14 @@ impl Connection {
     /// the open viewer); storing it flushes, so on a blocking thread.
     async fn accept_as(&mut self, user: &str) -> Auth {
         let (auth, user) = (self.app.auth.clone(), user.to_string());
-        let opened = tokio::task::spawn_blocking(move || auth.open_session(&user)).await;
+        let opened = tokio::task::spawn_blocking(move || auth.open_session(&user))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
         match opened {
-            Ok(Ok(s)) => {
+            Ok(s) => {
                 self.logged_in_as(s);
                 Auth::Accept
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "could not open a session");
-                Auth::reject()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not open a session");
