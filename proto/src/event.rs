@@ -42,6 +42,10 @@ pub enum Event {
         amount: Money,
         at_ms: u64,
         deadline_ms: Option<u64>,
+        /// Placed by the engine for the team, within the team's private
+        /// ceiling (a proxy bid). The ceiling itself is never recorded here.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        auto: bool,
     },
     /// Going once / going twice (or back to open).
     StageChanged {

@@ -41,6 +41,24 @@ pub struct Rules {
     /// Players from any other country are overseas.
     #[serde(default = "default_home_country")]
     pub home_country: String,
+    /// Whether teams may leave a private ceiling for the engine to bid up
+    /// to (proxy bids).
+    #[serde(default)]
+    pub proxy_bids: ProxyBids,
+}
+
+/// The league's choice on proxy bids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyBids {
+    /// No ceilings: every bid is made by hand.
+    Off,
+    /// Ceilings on, seen only by their own team.
+    #[default]
+    On,
+    /// As `on`, and the presenter and the admin see how many teams hold a
+    /// ceiling on the player on the block (never whose, or how much).
+    Counted,
 }
 
 fn default_home_country() -> String {

@@ -16,7 +16,7 @@ pub use command::{Command, RejectCode, Rejection, RtmAction};
 pub use event::Event;
 pub use hash::LogHash;
 pub use ids::{PlayerId, TeamCode};
-pub use league::{ClockRules, LadderStep, League, Player, Role, Rules, Stats, Team};
+pub use league::{ClockRules, LadderStep, League, Player, ProxyBids, Role, Rules, Stats, Team};
 pub use money::Money;
 pub use msg::{Access, Actor, ClientMsg, Entry, ErrorCode, ServerMsg, Snapshot};
 pub use state::{Phase, PlayerStatus, Rtm, RtmStep, Stage, State, Timer};

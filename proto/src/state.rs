@@ -149,6 +149,9 @@ pub struct Bid {
     pub at_ms: u64,
     /// The stage the lot was in before this bid (restored by an undo).
     pub prev_stage: Stage,
+    /// Placed by the engine within the team's ceiling (a proxy bid).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -403,6 +406,7 @@ impl State {
                 amount,
                 at_ms,
                 deadline_ms,
+                auto,
             } => {
                 if let Some(lot) = &mut self.lot {
                     lot.bids.push(Bid {
@@ -410,6 +414,7 @@ impl State {
                         amount: *amount,
                         at_ms: *at_ms,
                         prev_stage: lot.stage,
+                        auto: *auto,
                     });
                     lot.stage = Stage::Open;
                     lot.timer = running(*deadline_ms);

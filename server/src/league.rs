@@ -110,6 +110,8 @@ struct RulesFile {
     rtm_cards: Option<u32>,
     #[serde(default)]
     home_country: Option<String>,
+    #[serde(default)]
+    proxy_bids: auction_proto::ProxyBids,
 }
 
 #[derive(Deserialize, Default)]
@@ -285,6 +287,7 @@ fn validate_rules(r: &RulesFile) -> Result<Rules, FieldError> {
             .home_country
             .clone()
             .unwrap_or_else(|| "India".to_string()),
+        proxy_bids: r.proxy_bids,
     })
 }
 

@@ -8,10 +8,14 @@ use std::time::Duration;
 
 use auction_proto::msg::ServerMsg;
 use auction_proto::{Actor, Command, Entry, RejectCode, Rejection, Snapshot, State};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use auction_proto::{Money, PlayerId, TeamCode};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use super::rules::{decide, next_tick_ms};
+use super::ceiling_tree::CeilingTree;
+use super::proxy::Ceilings;
+use super::rules::next_tick_ms;
+use super::step::{Step, set_ceiling, step};
 use crate::store::{Store, StoreError};
 
 /// Milliseconds since the Unix epoch, from the system clock.
@@ -107,6 +111,15 @@ enum Start {
     Snapshot(Box<Snapshot>),
 }
 
+/// The proxy-bid ceilings as of the last commit, for the sessions: each
+/// team's sessions show their own, the room sees only a count.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub ceilings: Ceilings,
+    /// The player on the block and how many teams hold a ceiling on him.
+    pub on_block: Option<(PlayerId, usize)>,
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the auction engine has stopped")]
 pub struct EngineGone;
@@ -120,6 +133,13 @@ enum Request {
         actor: Actor,
         request_id: Option<String>,
         command: Command,
+        reply: oneshot::Sender<Result<u64, Rejection>>,
+    },
+    /// A team sets or cancels its ceiling on a player.
+    Ceiling {
+        team: TeamCode,
+        player: PlayerId,
+        amount: Option<Money>,
         reply: oneshot::Sender<Result<u64, Rejection>>,
     },
     Read(Read),
@@ -142,6 +162,7 @@ pub struct EngineHandle {
     store: Store,
     /// Reads the engine task has served (subscriptions, catch-ups).
     reads: Arc<AtomicU64>,
+    book: watch::Receiver<Arc<Book>>,
 }
 
 impl EngineHandle {
@@ -169,6 +190,34 @@ impl EngineHandle {
             .await
             .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
+    }
+
+    /// Sets (`Some`) or cancels (`None`) `team`'s proxy-bid ceiling on
+    /// `player`; returns the seq once it and the bids it made due are
+    /// durable, or why not.
+    pub async fn set_ceiling(
+        &self,
+        team: TeamCode,
+        player: PlayerId,
+        amount: Option<Money>,
+    ) -> Result<u64, Rejection> {
+        let (reply, rx) = oneshot::channel();
+        let gone = || Rejection::new(RejectCode::Unavailable, "the auction engine is not running");
+        self.tx
+            .send(Request::Ceiling {
+                team,
+                player,
+                amount,
+                reply,
+            })
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// The ceilings as of the last commit, and their changes.
+    pub fn book(&self) -> watch::Receiver<Arc<Book>> {
+        self.book.clone()
     }
 
     /// Subscribes to events. With `since`, the catch-up holds the events
@@ -246,6 +295,11 @@ type Pending = Vec<(
 
 struct Engine {
     state: State,
+    ceilings: Ceilings,
+    ceiling_tree: CeilingTree,
+    /// The ceilings changed in this batch (published after the flush).
+    book_changed: bool,
+    book: watch::Sender<Arc<Book>>,
     seq: u64,
     store: Store,
     config: EngineConfig,
@@ -278,6 +332,12 @@ pub fn spawn(
     StoreError,
 > {
     let recovered = store.recover(league)?;
+    let ceiling_tree = CeilingTree::open(&store)?;
+    let ceilings = ceiling_tree.load(&recovered.state)?;
+    let (book, book_rx) = watch::channel(Arc::new(Book {
+        on_block: on_block(&recovered.state, &ceilings),
+        ceilings: ceilings.clone(),
+    }));
     let (bus, _) = broadcast::channel(config.broadcast_capacity);
     let durable = Arc::new(AtomicU64::new(recovered.seq));
     let reads = Arc::new(AtomicU64::new(0));
@@ -285,6 +345,10 @@ pub fn spawn(
         durable: durable.clone(),
         reads: reads.clone(),
         state: recovered.state,
+        ceilings,
+        ceiling_tree,
+        book_changed: false,
+        book,
         seq: recovered.seq,
         store,
         bus,
@@ -307,9 +371,16 @@ pub fn spawn(
         seq: durable,
         store: engine.store.clone(),
         reads,
+        book: book_rx,
     };
     let task = tokio::spawn(engine.run(rx));
     Ok((handle, task))
+}
+
+/// The player on the block and how many ceilings he has.
+fn on_block(state: &State, ceilings: &Ceilings) -> Option<(PlayerId, usize)> {
+    let player = state.lot.as_ref()?.player;
+    Some((player, ceilings.on(player).len()))
 }
 
 impl Engine {
@@ -374,6 +445,15 @@ impl Engine {
                         let result = self.execute(actor, request_id, command)?;
                         pending.push((reply, result));
                     }
+                    Request::Ceiling {
+                        team,
+                        player,
+                        amount,
+                        reply,
+                    } => {
+                        let result = self.ceiling(&team, player, amount)?;
+                        pending.push((reply, result));
+                    }
                     Request::Read(read) => {
                         // Reads see only durable state: commit what is pending first.
                         self.commit(&mut pending).await?;
@@ -418,24 +498,14 @@ impl Engine {
             *seed = Some(rand::random());
         }
         let now = (self.config.clock)();
-        let result = match decide(&self.state, &command, &actor, now) {
-            Ok(event) => {
-                let mut entry = Entry {
-                    seq: self.seq + 1,
-                    at_ms: now,
-                    actor,
-                    request_id,
-                    event,
-                    prev: None,
-                };
-                self.store.append(&mut entry)?;
-                self.state.apply(&entry.event);
-                self.seq = entry.seq;
-                if let Some(id) = &entry.request_id {
-                    self.requests.remember(&entry.actor, id, Ok(entry.seq));
+        let result = match step(&mut self.state, &mut self.ceilings, &command, &actor, now) {
+            Ok(Step { event, auto }) => {
+                if let Some(id) = &request_id {
+                    self.requests.remember(&actor, id, Ok(self.seq + 1));
                 }
-                self.fresh.push(entry);
-                Ok(self.seq)
+                let seq = self.record(actor, request_id, event, now)?;
+                self.record_auto(auto, now)?;
+                Ok(seq)
             }
             Err(rejection) => {
                 if let Some(id) = &request_id {
@@ -447,9 +517,82 @@ impl Engine {
         Ok(result)
     }
 
+    /// Sets or cancels a ceiling: the change and the proxy bids it made due
+    /// go into this batch. Answers with the seq of the last event (nothing
+    /// new when no bid was due).
+    fn ceiling(
+        &mut self,
+        team: &TeamCode,
+        player: PlayerId,
+        amount: Option<Money>,
+    ) -> Result<Result<u64, Rejection>, StoreError> {
+        let now = (self.config.clock)();
+        let auto = match set_ceiling(
+            &mut self.state,
+            &mut self.ceilings,
+            team,
+            player,
+            amount,
+            now,
+        ) {
+            Ok(auto) => auto,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
+        self.record_auto(auto, now)?;
+        Ok(Ok(self.seq))
+    }
+
+    /// Appends an event (already applied to the state) to the batch.
+    fn record(
+        &mut self,
+        actor: Actor,
+        request_id: Option<String>,
+        event: auction_proto::Event,
+        now: u64,
+    ) -> Result<u64, StoreError> {
+        let mut entry = Entry {
+            seq: self.seq + 1,
+            at_ms: now,
+            actor,
+            request_id,
+            event,
+            prev: None,
+        };
+        self.store.append(&mut entry)?;
+        self.seq = entry.seq;
+        self.fresh.push(entry);
+        Ok(self.seq)
+    }
+
+    /// Appends the proxy bids a step made (recorded as the server's), and
+    /// stores whatever it changed in the ceilings.
+    fn record_auto(&mut self, auto: Vec<auction_proto::Event>, now: u64) -> Result<(), StoreError> {
+        for event in auto {
+            self.record(Actor::system(), None, event, now)?;
+        }
+        if self.ceiling_tree.save(&mut self.ceilings)? {
+            self.book_changed = true;
+        }
+        Ok(())
+    }
+
+    /// Tells the sessions the ceilings changed (after they are durable), or
+    /// that the lot on the block has a different count of them.
+    fn publish_book(&mut self) {
+        let on_block = on_block(&self.state, &self.ceilings);
+        if self.book_changed || self.book.borrow().on_block != on_block {
+            self.book_changed = false;
+            self.book.send_replace(Arc::new(Book {
+                ceilings: self.ceilings.clone(),
+                on_block,
+            }));
+        }
+    }
+
     /// Flushes the batch, then answers every caller and broadcasts the events.
     async fn commit(&mut self, pending: &mut Pending) -> Result<(), StoreError> {
-        if !self.fresh.is_empty() {
+        // A ceiling change may come with no event: it is flushed all the same.
+        if !self.fresh.is_empty() || self.book_changed {
             let due = self.seq / self.config.snapshot_every
                 > self.last_snapshot / self.config.snapshot_every;
             // One at a time: while one is written, the next waits its turn
@@ -491,6 +634,7 @@ impl Engine {
             // No subscriber is not an error: events are in the log.
             let _ = self.bus.send(Arc::new(Published::new(entry)));
         }
+        self.publish_book();
         Ok(())
     }
 

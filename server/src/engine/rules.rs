@@ -420,6 +420,7 @@ fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
         at_ms: now_ms,
         deadline_ms: extended_timer(state, lot.timer, now_ms)
             .map(|t| t.remaining_ms(now_ms) + now_ms),
+        auto: false,
     })
 }
 

@@ -58,6 +58,7 @@ pub fn small_league() -> League {
             accelerated_picks: 2,
             rtm_cards: 0,
             home_country: "India".into(),
+            proxy_bids: Default::default(),
         },
         teams: ["MI", "CSK", "RCB"]
             .iter()
