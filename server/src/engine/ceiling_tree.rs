@@ -52,8 +52,8 @@ impl CeilingTree {
         let changes = book.take_changes();
         for (player, team) in &changes {
             let (player, team) = (*player, team);
-            let key = key(player, &team);
-            match book.get(player, &team) {
+            let key = key(player, team);
+            match book.get(player, team) {
                 Some(c) => {
                     self.tree
                         .insert(key, serde_json::to_vec(c).expect("a ceiling serializes"))?;
