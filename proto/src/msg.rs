@@ -30,6 +30,14 @@ pub struct ShortlistEntry {
     pub note: String,
 }
 
+/// A team's proxy-bid ceiling on a player: the most the server will bid
+/// for it (private to the team's own sessions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CeilingEntry {
+    pub player: crate::ids::PlayerId,
+    pub amount: crate::money::Money,
+}
+
 /// What an account may do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
@@ -178,6 +186,16 @@ pub enum ClientMsg {
     SetShortlist {
         entries: Vec<ShortlistEntry>,
     },
+    /// Team accounts only: set the team's proxy-bid ceiling on a player
+    /// (`amount`), or cancel it (no `amount`). Answered by `accepted` or
+    /// `rejected` with the same `id`; the team's sessions then get
+    /// `ceilings`.
+    SetCeiling {
+        id: String,
+        player: crate::ids::PlayerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<crate::money::Money>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,6 +221,10 @@ pub enum ServerMsg {
         /// follow as `shortlist` messages.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shortlist: Option<Vec<ShortlistEntry>>,
+        /// A team's own proxy-bid ceilings (team sessions only); changes
+        /// follow as `ceilings` messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ceilings: Option<Vec<CeilingEntry>>,
     },
     Snapshot(Snapshot),
     Event(Entry),
@@ -231,6 +253,18 @@ pub enum ServerMsg {
     /// and whenever any of its sessions changes it.
     Shortlist {
         entries: Vec<ShortlistEntry>,
+    },
+    /// To a team's own sessions only: every proxy-bid ceiling it holds,
+    /// after login and whenever one is set, cancelled or ends with its lot.
+    Ceilings {
+        ceilings: Vec<CeilingEntry>,
+    },
+    /// To the admin and the presenter, in a league with
+    /// `proxy_bids = "counted"`: how many teams hold a ceiling on the player
+    /// on the block (never whose, or how much).
+    CeilingCount {
+        player: crate::ids::PlayerId,
+        teams: u32,
     },
     /// To the admin and the presenter: which accounts (other than viewers)
     /// are connected now. Sent after login and on every change.

@@ -76,6 +76,7 @@ pub enum PromptKind {
     AddPlayer,
     ImportPlayers,
     Shortlist,
+    Ceiling,
     RequestAccelerated { team: TeamCode },
     RtmRaise { team: TeamCode },
     Search,
@@ -205,6 +206,21 @@ pub struct Replica {
     pub online: Option<std::collections::BTreeSet<String>>,
     /// The team's war room: its shortlist, as the server last sent it.
     pub shortlist: Vec<ShortlistEntry>,
+    /// The team's proxy-bid ceilings, as the server last sent them.
+    pub ceilings: Vec<auction_proto::msg::CeilingEntry>,
+    /// How many teams hold a ceiling on the player on the block (the room,
+    /// in a league that counts them).
+    pub ceiling_count: Option<(PlayerId, u32)>,
+}
+
+impl Replica {
+    /// The team's own ceiling on `player`, if it holds one.
+    pub fn ceiling(&self, player: PlayerId) -> Option<Money> {
+        self.ceilings
+            .iter()
+            .find(|c| c.player == player)
+            .map(|c| c.amount)
+    }
 }
 
 /// Who is logged in, and how the link is doing.
@@ -258,6 +274,8 @@ impl App {
                 log: VecDeque::new(),
                 online: None,
                 shortlist: Vec::new(),
+                ceilings: Vec::new(),
+                ceiling_count: None,
             },
             session: SessionStatus {
                 user: String::new(),
@@ -458,6 +476,10 @@ impl App {
             NetEvent::Done(text) => self.flash(text, false),
             NetEvent::Presence(online) => self.replica.online = Some(online.into_iter().collect()),
             NetEvent::Shortlist(entries) => self.replica.shortlist = entries,
+            NetEvent::Ceilings(ceilings) => self.replica.ceilings = ceilings,
+            NetEvent::CeilingCount { player, teams } => {
+                self.replica.ceiling_count = Some((player, teams));
+            }
             NetEvent::History(entries) => self.merge_history(entries),
         }
     }
@@ -729,15 +751,25 @@ impl App {
 
     /// A command with a fresh request id, remembered to explain a rejection.
     fn send(&mut self, command: Command) -> Effect {
+        let id = self.request_id(command.name().replace('_', " "));
+        Effect::Send(Outgoing::Command { id, command })
+    }
+
+    /// A new request id, remembered with what it asks (to explain a
+    /// rejection).
+    fn request_id(&mut self, what: String) -> String {
         self.requests.next_id += 1;
         let id = format!(
             "{}-{}-{}",
             self.session.user, self.requests.id_prefix, self.requests.next_id
         );
-        self.requests
-            .pending
-            .insert(id.clone(), command.name().replace('_', " "));
-        Effect::Send(Outgoing::Command { id, command })
+        self.requests.pending.insert(id.clone(), what);
+        id
+    }
+
+    fn request_ceiling(&mut self, player: PlayerId, amount: Option<Money>) -> Effect {
+        let id = self.request_id("proxy ceiling".into());
+        Effect::Send(Outgoing::SetCeiling { id, player, amount })
     }
 
     /// `q`: at once, except that an owner or the room leaving while a lot
@@ -859,6 +891,17 @@ impl App {
                         format!("Unsold players you want back (up to {limit}, comma-separated; empty withdraws)"),
                     );
                 }
+                Vec::new()
+            }
+            Action::Ceiling => {
+                let label = match state.lot.as_ref().and_then(|l| state.player(l.player)) {
+                    Some(p) => format!(
+                        "Proxy ceiling for {} (the server bids for you up to it): amount, `player, amount`, or - to cancel",
+                        p.player.name
+                    ),
+                    None => "Proxy ceiling: `player, amount`, or -player to cancel".into(),
+                };
+                self.prompt(PromptKind::Ceiling, label);
                 Vec::new()
             }
             Action::Shortlist => {
@@ -1188,6 +1231,10 @@ impl App {
                 vec![Effect::Send(Outgoing::SetShortlist(
                     crate::shortlist_edit::edit(&self.replica.shortlist, &state, input)?,
                 ))]
+            }
+            PromptKind::Ceiling => {
+                let (player, amount) = prompt_parse::ceiling(input, &state)?;
+                vec![self.request_ceiling(player, amount)]
             }
             PromptKind::Nominate => {
                 let id = crate::lookup::find_player(&state, input)?;

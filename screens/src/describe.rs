@@ -33,7 +33,12 @@ fn event_words(state: &State, event: &Event) -> String {
                 .unwrap_or_default();
             format!("on the block: {} (base {base})", name(state, *player))
         }
-        Event::BidPlaced { team, amount, .. } => format!("{team} bids {amount}"),
+        Event::BidPlaced {
+            team, amount, auto, ..
+        } => match auto {
+            true => format!("{team} bids {amount} (proxy)"),
+            false => format!("{team} bids {amount}"),
+        },
         Event::StageChanged { stage, .. } => stage.label().to_string(),
         Event::BidUndone { .. } => "last bid undone".into(),
         Event::PlayerSold {

@@ -31,6 +31,7 @@ pub enum Action {
     Rtm,
     RtmDecline,
     Shortlist,
+    Ceiling,
     Start,
     Pause,
     Next,
@@ -119,6 +120,10 @@ impl Action {
             ),
             Action::RtmDecline => ("Right to Match: let the player go", Team),
             Action::Shortlist => ("your private shortlist: add, set a target, remove", Team),
+            Action::Ceiling => (
+                "proxy bid: the server bids for you up to a private ceiling",
+                Team,
+            ),
             Action::Start => ("start the auction", Room),
             Action::Pause => ("pause / resume", Room),
             Action::Next => ("next player on the block", Room),

@@ -4,8 +4,8 @@
 //! terminal) or straight to the engine (an SSH channel); the screens cannot
 //! tell the two apart.
 
-use auction_proto::msg::{ErrorCode, ShortlistEntry};
-use auction_proto::{Access, Command, Entry, RejectCode, Snapshot};
+use auction_proto::msg::{CeilingEntry, ErrorCode, ShortlistEntry};
+use auction_proto::{Access, Command, Entry, Money, PlayerId, RejectCode, Snapshot};
 use crossterm::event::KeyEvent;
 use tokio::sync::mpsc;
 
@@ -55,6 +55,14 @@ pub enum NetEvent {
     Presence(Vec<String>),
     /// The team's private shortlist (team sessions only).
     Shortlist(Vec<ShortlistEntry>),
+    /// The team's proxy-bid ceilings (team sessions only).
+    Ceilings(Vec<CeilingEntry>),
+    /// How many teams hold a ceiling on the player on the block (the room,
+    /// when the league counts them).
+    CeilingCount {
+        player: PlayerId,
+        teams: u32,
+    },
     /// Recorded events, for the admin's log.
     History(Vec<Entry>),
 }
@@ -80,6 +88,12 @@ pub enum Outgoing {
         password: String,
     },
     SetShortlist(Vec<ShortlistEntry>),
+    /// Set (or, with no amount, cancel) the team's proxy-bid ceiling.
+    SetCeiling {
+        id: String,
+        player: PlayerId,
+        amount: Option<Money>,
+    },
     /// The recorded events after `since`, for the admin's log.
     History {
         since: u64,
@@ -95,6 +109,9 @@ impl From<Outgoing> for auction_proto::msg::ClientMsg {
             Outgoing::Command { id, command } => ClientMsg::Command { id, command },
             Outgoing::SetPassword { user, password } => ClientMsg::SetPassword { user, password },
             Outgoing::SetShortlist(entries) => ClientMsg::SetShortlist { entries },
+            Outgoing::SetCeiling { id, player, amount } => {
+                ClientMsg::SetCeiling { id, player, amount }
+            }
             Outgoing::History { since, limit } => ClientMsg::History {
                 since,
                 limit: Some(limit),

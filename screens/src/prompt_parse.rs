@@ -8,6 +8,31 @@ pub fn amount(input: &str) -> Result<Money, String> {
     input.trim().parse().map_err(|e| format!("{e}"))
 }
 
+/// A proxy-bid ceiling: `4cr` (the player on the block), `kohli, 4cr`
+/// (any player), `-` (cancel on the block) or `-kohli` (cancel his).
+pub fn ceiling(input: &str, state: &State) -> Result<(PlayerId, Option<Money>), String> {
+    let on_block = || {
+        state
+            .lot
+            .as_ref()
+            .map(|l| l.player)
+            .ok_or("nobody is on the block: name the player (kohli, 4cr)".to_string())
+    };
+    let input = input.trim();
+    if let Some(who) = input.strip_prefix('-') {
+        let player = match who.trim() {
+            "" => on_block()?,
+            who => crate::lookup::find_player(state, who)?,
+        };
+        return Ok((player, None));
+    }
+    let (player, amount) = match input.rsplit_once(',') {
+        Some((who, amount)) => (crate::lookup::find_player(state, who)?, amount),
+        None => (on_block()?, input),
+    };
+    Ok((player, Some(self::amount(amount)?)))
+}
+
 /// `pant, kohli, 12` → those players (names, unique parts of names, ids).
 pub fn players(input: &str, state: &State) -> Result<Vec<PlayerId>, String> {
     input

@@ -15,6 +15,7 @@ pub mod league;
 pub mod limits;
 pub mod listener;
 pub mod presence;
+pub mod proxy_view;
 pub mod record;
 pub mod session;
 pub mod ssh;

@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use auction_proto::msg::{ErrorCode, ShortlistEntry};
-use auction_proto::{Access, Actor, Command, Entry, RejectCode, Snapshot};
+use auction_proto::msg::{CeilingEntry, ErrorCode, ShortlistEntry};
+use auction_proto::{Access, Actor, Command, Entry, Money, PlayerId, RejectCode, Snapshot};
 use tokio::sync::watch;
 
 use crate::auth::{LoginError, Session};
@@ -34,10 +34,25 @@ pub const HISTORY_BURST: u32 = 5;
 /// What a logged-in client asks.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    Command { id: String, command: Command },
-    History { since: u64, limit: Option<u32> },
-    SetPassword { user: String, password: String },
+    Command {
+        id: String,
+        command: Command,
+    },
+    History {
+        since: u64,
+        limit: Option<u32>,
+    },
+    SetPassword {
+        user: String,
+        password: String,
+    },
     SetShortlist(Vec<ShortlistEntry>),
+    /// A team sets (or, with no amount, cancels) its proxy-bid ceiling.
+    SetCeiling {
+        id: String,
+        player: PlayerId,
+        amount: Option<Money>,
+    },
 }
 
 /// The answer to a [`Request`].
@@ -75,6 +90,11 @@ pub enum Notice {
     Shortlist(Vec<ShortlistEntry>),
     /// The accounts online now (the presenter and admin only).
     Presence(Vec<String>),
+    /// The team's proxy-bid ceilings (team sessions only).
+    Ceilings(Vec<CeilingEntry>),
+    /// How many teams hold a ceiling on the player on the block (the room
+    /// only, when the league counts them).
+    CeilingCount { player: PlayerId, teams: u32 },
     /// The session ended from the server's side: logged out elsewhere,
     /// password changed, expired.
     Ended,
@@ -122,6 +142,13 @@ pub async fn login(
     .unwrap_or(Err(LoginError::BadCredentials))
 }
 
+/// What only this session's team sees, as of the login (for the welcome;
+/// changes follow as notices).
+pub struct Private {
+    pub shortlist: Option<Vec<ShortlistEntry>>,
+    pub ceilings: Option<Vec<CeilingEntry>>,
+}
+
 /// A logged-in client, on any door.
 pub struct ClientSession {
     app: Arc<Context>,
@@ -136,16 +163,16 @@ pub struct ClientSession {
     /// The history pacing's clock: when the pages read so far would all
     /// have been due at the steady rate.
     history_due: tokio::time::Instant,
+    /// A team's sessions follow its ceilings; the room, in a league that
+    /// counts them, the count on the block.
+    book: Option<crate::proxy_view::Follow>,
 }
 
 impl ClientSession {
     /// Opens a session for a login; with it, the team's shortlist as of now
     /// (for the welcome; changes from now on come as notices, subscribed
     /// first so that none falls between).
-    pub fn open(
-        app: &Arc<Context>,
-        login: Session,
-    ) -> (ClientSession, Option<Vec<ShortlistEntry>>) {
+    pub fn open(app: &Arc<Context>, login: Session) -> (ClientSession, Private) {
         let (shortlist, entries) = match crate::auth::team_of(&login.access) {
             Some(team) => {
                 let changes = app.warroom.subscribe();
@@ -155,7 +182,12 @@ impl ClientSession {
             None => (None, None),
         };
         let presence = login.access.runs_room().then(|| app.presence.follow());
+        let (book, ceilings) = match crate::proxy_view::follow(app, &login.access) {
+            Some((follow, now)) => (Some(follow), now),
+            None => (None, None),
+        };
         let session = ClientSession {
+            book,
             app: app.clone(),
             ended: Box::pin(app.auth.session_end(&login)),
             _online: app.presence.enter(&login),
@@ -164,7 +196,11 @@ impl ClientSession {
             shortlist,
             presence,
         };
-        (session, entries)
+        let private = Private {
+            shortlist: entries,
+            ceilings,
+        };
+        (session, private)
     }
 
     pub fn login(&self) -> &Session {
@@ -210,6 +246,39 @@ impl ClientSession {
                     Err((code, message)) => Reply::Error { code, message },
                 }
             }
+            Request::SetCeiling { id, player, amount } => {
+                self.set_ceiling(id, player, amount).await
+            }
+        }
+    }
+
+    /// Only a team sets ceilings, and only its own.
+    async fn set_ceiling(&self, id: String, player: PlayerId, amount: Option<Money>) -> Reply {
+        let Some(team) = crate::auth::team_of(&self.login.access) else {
+            return Reply::Rejected {
+                id,
+                code: RejectCode::Forbidden,
+                message: "only a team account sets proxy-bid ceilings".into(),
+            };
+        };
+        if id.is_empty() || id.len() > MAX_REQUEST_ID {
+            return Reply::Error {
+                code: ErrorCode::BadRequest,
+                message: format!("a request id must have 1 to {MAX_REQUEST_ID} characters"),
+            };
+        }
+        match self
+            .app
+            .engine
+            .set_ceiling(team.clone(), player, amount)
+            .await
+        {
+            Ok(seq) => Reply::Accepted { id, seq },
+            Err(r) => Reply::Rejected {
+                id,
+                code: r.code,
+                message: r.message,
+            },
         }
     }
 
@@ -296,6 +365,7 @@ impl ClientSession {
                 Notice::Shortlist(entries)
             }
             online = presence_changed(&mut self.presence, &self.app) => Notice::Presence(online),
+            notice = crate::proxy_view::next(self.book.as_mut()) => notice,
         }
     }
 

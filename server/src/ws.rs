@@ -106,6 +106,10 @@ pub async fn serve<S: Io>(ws: Sink<S>, app: Arc<Context>, peer: SocketAddr) {
                     Notice::Ended => break End::Revoked,
                     Notice::Shortlist(entries) => ServerMsg::Shortlist { entries },
                     Notice::Presence(online) => ServerMsg::Presence { online },
+                    Notice::Ceilings(ceilings) => ServerMsg::Ceilings { ceilings },
+                    Notice::CeilingCount { player, teams } => {
+                        ServerMsg::CeilingCount { player, teams }
+                    }
                 };
                 if sink.send(text(&msg)).await.is_err() {
                     break End::ClientClosed;
@@ -279,6 +283,9 @@ async fn handle<S: Io>(
         ClientMsg::History { since, limit } => Some(Request::History { since, limit }),
         ClientMsg::SetPassword { user, password } => Some(Request::SetPassword { user, password }),
         ClientMsg::SetShortlist { entries } => Some(Request::SetShortlist(entries)),
+        ClientMsg::SetCeiling { id, player, amount } => {
+            Some(Request::SetCeiling { id, player, amount })
+        }
     };
     let Some(s) = sess.as_mut() else {
         sink.send(error(ErrorCode::NotLoggedIn, "log in first"))
@@ -415,7 +422,7 @@ fn refuse_login(sess: &Option<ClientSession>, v: u32) -> Option<Message> {
 fn welcome(
     session: &Session,
     snapshot: Option<Snapshot>,
-    shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
+    private: crate::session::Private,
 ) -> ServerMsg {
     ServerMsg::Welcome {
         v: PROTOCOL_VERSION,
@@ -424,6 +431,7 @@ fn welcome(
         token: session.token.clone(),
         expires_at_ms: session.expires_at_ms,
         snapshot,
-        shortlist,
+        shortlist: private.shortlist,
+        ceilings: private.ceilings,
     }
 }

@@ -112,6 +112,12 @@ pub enum CtlCommand {
         #[command(subcommand)]
         what: ShortlistCmd,
     },
+    /// Your team's proxy-bid ceilings: the server bids for you up to one
+    /// (team accounts; only your team sees them).
+    Proxy {
+        #[command(subcommand)]
+        what: crate::ctl_proxy::ProxyCmd,
+    },
     /// Squads with prices, purses, unsold players and a summary.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
@@ -300,6 +306,14 @@ pub async fn run(args: CtlArgs, password: String) -> Outcome {
             let current = welcome.shortlist.clone().unwrap_or_default();
             shortlist(conn, &state, current, what).await
         }
+        CtlCommand::Proxy { what } => {
+            if !matches!(welcome.access, auction_proto::Access::Team { .. }) {
+                conn.close().await;
+                return fail("only a team account holds proxy ceilings");
+            }
+            let current = welcome.ceilings.clone().unwrap_or_default();
+            crate::ctl_proxy::run(conn, &state, current, what).await
+        }
         CtlCommand::Export { format, out } => {
             conn.close().await;
             export(&state, seq, format, out.as_deref())
@@ -342,6 +356,7 @@ async fn log_in(
             expires_at_ms: welcome.expires_at_ms,
             snapshot: Some(snapshot.clone()),
             shortlist: welcome.shortlist.clone(),
+            ceilings: welcome.ceilings.clone(),
         };
         print_json(&welcome_msg.to_json());
     }
@@ -443,6 +458,7 @@ async fn to_command(
         }
         CtlCommand::State
         | CtlCommand::Shortlist { .. }
+        | CtlCommand::Proxy { .. }
         | CtlCommand::Export { .. }
         | CtlCommand::History { .. }
         | CtlCommand::Watch => return Err("not an auction command".into()),

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod ctl;
+pub mod ctl_proxy;
 pub mod host;
 pub mod net;
 pub mod session;

@@ -43,6 +43,8 @@ pub struct Welcome {
     pub snapshot: Option<Snapshot>,
     /// A team's own shortlist (team accounts only).
     pub shortlist: Option<Vec<auction_proto::msg::ShortlistEntry>>,
+    /// A team's own proxy-bid ceilings (team accounts only).
+    pub ceilings: Option<Vec<auction_proto::msg::CeilingEntry>>,
 }
 
 pub struct WsClient {
@@ -280,6 +282,7 @@ impl WsClient {
                 expires_at_ms,
                 snapshot,
                 shortlist,
+                ceilings,
                 ..
             } => Ok(Welcome {
                 user,
@@ -288,6 +291,7 @@ impl WsClient {
                 expires_at_ms,
                 snapshot,
                 shortlist,
+                ceilings,
             }),
             ServerMsg::Error { code, message } => Err(NetError::Server { code, message }),
             other => Err(NetError::Protocol(format!(

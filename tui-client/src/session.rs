@@ -132,7 +132,7 @@ async fn run(login: Login, timing: Timing, ends: LinkEnds) {
                         () = &mut wait => break,
                         msg = out.recv() => match msg {
                             None => return,
-                            Some(Outgoing::Command { id, .. }) => {
+                            Some(Outgoing::Command { id, .. } | Outgoing::SetCeiling { id, .. }) => {
                                 let _ = events.send(NetEvent::Rejected {
                                     id,
                                     code: auction_proto::RejectCode::Unavailable,
@@ -220,12 +220,17 @@ async fn connection(
         token: token.clone(),
         seq,
     });
-    let shortlist = welcome.shortlist.clone();
+    let (shortlist, ceilings) = (welcome.shortlist.clone(), welcome.ceilings.clone());
     if events.send(welcome_event(welcome)).await.is_err() {
         return End::AppGone;
     }
     if let Some(entries) = shortlist
         && events.send(NetEvent::Shortlist(entries)).await.is_err()
+    {
+        return End::AppGone;
+    }
+    if let Some(list) = ceilings
+        && events.send(NetEvent::Ceilings(list)).await.is_err()
     {
         return End::AppGone;
     }
@@ -328,5 +333,7 @@ fn incoming(
         ServerMsg::Error { code, message } => NetEvent::Error { code, message },
         ServerMsg::Presence { online } => NetEvent::Presence(online),
         ServerMsg::Shortlist { entries } => NetEvent::Shortlist(entries),
+        ServerMsg::Ceilings { ceilings } => NetEvent::Ceilings(ceilings),
+        ServerMsg::CeilingCount { player, teams } => NetEvent::CeilingCount { player, teams },
     })
 }

@@ -313,6 +313,9 @@ fn lot_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                     shortlist_line(mark, state.leader().map(|b| b.amount), theme),
                 );
             }
+            if let Some(line) = ceiling_line(app, p.id, theme) {
+                lines.insert(0, line);
+            }
             lines
         }
         None => {
@@ -469,6 +472,7 @@ fn history_panel(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                     ),
                     Span::raw(format!("{:>10}", b.amount.to_string())),
                     Span::styled(format!(" {}", hms(b.at_ms)), theme.dim()),
+                    Span::styled(if b.auto { " auto" } else { "" }, theme.accent()),
                 ])
             })
             .collect(),
@@ -652,6 +656,28 @@ fn squad_lines(state: &State, team: &TeamState, theme: Theme) -> Vec<Line<'stati
 }
 
 /// A team owner's console.
+/// The proxy bid on the player on the block: the team's own ceiling, or
+/// for the room (when the league counts them) how many teams hold one.
+fn ceiling_line(app: &App, player: auction_proto::PlayerId, theme: Theme) -> Option<Line<'static>> {
+    if let Some(amount) = app.replica.ceiling(player) {
+        return Some(Line::from(Span::styled(
+            format!("⚑ your proxy ceiling {amount}: the server bids for you up to it"),
+            theme.accent(),
+        )));
+    }
+    match app.replica.ceiling_count {
+        Some((p, teams)) if p == player && app.is_room() => Some(Line::from(Span::styled(
+            format!(
+                "⚑ {teams} team{} hold{} a proxy ceiling",
+                if teams == 1 { "" } else { "s" },
+                if teams == 1 { "s" } else { "" }
+            ),
+            theme.dim(),
+        ))),
+        _ => None,
+    }
+}
+
 /// The war-room mark of the player on the block: shortlisted, with the
 /// target, and a warning once the bidding passes it.
 fn shortlist_line(
@@ -677,14 +703,34 @@ fn shortlist_line(
     Line::from(spans)
 }
 
-/// The team's war room: each shortlisted player and where it stands.
+/// The team's war room: each shortlisted player and where it stands, then
+/// the proxy ceilings on players not on the list.
 fn warroom_lines(app: &App, state: &State, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = shortlist_lines(app, state, theme);
+    for c in &app.replica.ceilings {
+        if app.replica.shortlist.iter().any(|e| e.player == c.player) {
+            continue;
+        }
+        if let Some(p) = state.player(c.player) {
+            lines.push(Line::from(Span::styled(
+                format!("⚑ {} ceiling {}", p.player.name, c.amount),
+                theme.accent(),
+            )));
+        }
+    }
+    lines
+}
+
+fn shortlist_lines(app: &App, state: &State, theme: Theme) -> Vec<Line<'static>> {
     app.replica
         .shortlist
         .iter()
         .filter_map(|e| {
             let p = state.player(e.player)?;
-            let target = e.target.map(|t| format!(" ≤{t}")).unwrap_or_default();
+            let mut target = e.target.map(|t| format!(" ≤{t}")).unwrap_or_default();
+            if let Some(ceiling) = app.replica.ceiling(e.player) {
+                target.push_str(&format!(" ⚑{ceiling}"));
+            }
             let (status, style) = match &p.status {
                 auction_proto::PlayerStatus::Sold { team, price } => {
                     (format!("{team} {price}"), theme.dim())

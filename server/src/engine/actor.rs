@@ -118,6 +118,8 @@ pub struct Book {
     pub ceilings: Ceilings,
     /// The player on the block and how many teams hold a ceiling on him.
     pub on_block: Option<(PlayerId, usize)>,
+    /// The league shows that count to the room (`proxy_bids = "counted"`).
+    pub counted: bool,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -337,6 +339,7 @@ pub fn spawn(
     let (book, book_rx) = watch::channel(Arc::new(Book {
         on_block: on_block(&recovered.state, &ceilings),
         ceilings: ceilings.clone(),
+        counted: recovered.state.rules.proxy_bids == auction_proto::ProxyBids::Counted,
     }));
     let (bus, _) = broadcast::channel(config.broadcast_capacity);
     let durable = Arc::new(AtomicU64::new(recovered.seq));
@@ -582,9 +585,11 @@ impl Engine {
         let on_block = on_block(&self.state, &self.ceilings);
         if self.book_changed || self.book.borrow().on_block != on_block {
             self.book_changed = false;
+            let counted = self.book.borrow().counted;
             self.book.send_replace(Arc::new(Book {
                 ceilings: self.ceilings.clone(),
                 on_block,
+                counted,
             }));
         }
     }

@@ -36,6 +36,7 @@ fn request_of(out: Outgoing) -> Request {
         Outgoing::Command { id, command } => Request::Command { id, command },
         Outgoing::SetPassword { user, password } => Request::SetPassword { user, password },
         Outgoing::SetShortlist(entries) => Request::SetShortlist(entries),
+        Outgoing::SetCeiling { id, player, amount } => Request::SetCeiling { id, player, amount },
         Outgoing::History { since, limit } => Request::History {
             since,
             limit: Some(limit),
@@ -48,7 +49,7 @@ async fn serve(app: Arc<Context>, login: Session, ends: LinkEnds) {
         mut requests,
         events: tx,
     } = ends;
-    let (mut session, shortlist) = ClientSession::open(&app, login);
+    let (mut session, private) = ClientSession::open(&app, login);
     let Ok((snapshot, mut events)) = session.fresh().await else {
         let gone = "the auction engine is not running".to_string();
         let _ = tx.send(NetEvent::LoginFailed(gone)).await;
@@ -62,8 +63,13 @@ async fn serve(app: Arc<Context>, login: Session, ends: LinkEnds) {
     if tx.send(welcome).await.is_err() {
         return;
     }
-    if let Some(entries) = shortlist
+    if let Some(entries) = private.shortlist
         && tx.send(NetEvent::Shortlist(entries)).await.is_err()
+    {
+        return;
+    }
+    if let Some(ceilings) = private.ceilings
+        && tx.send(NetEvent::Ceilings(ceilings)).await.is_err()
     {
         return;
     }
@@ -93,6 +99,8 @@ async fn serve(app: Arc<Context>, login: Session, ends: LinkEnds) {
                 Notice::Ended => return,
                 Notice::Shortlist(entries) => NetEvent::Shortlist(entries),
                 Notice::Presence(online) => NetEvent::Presence(online),
+                Notice::Ceilings(ceilings) => NetEvent::Ceilings(ceilings),
+                Notice::CeilingCount { player, teams } => NetEvent::CeilingCount { player, teams },
             },
         };
         if tx.send(ev).await.is_err() {
