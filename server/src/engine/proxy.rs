@@ -91,6 +91,14 @@ impl Ceilings {
             .collect()
     }
 
+    /// Every ceiling, by player, oldest first.
+    pub fn all(&self) -> Vec<(PlayerId, Ceiling)> {
+        self.by_player
+            .iter()
+            .flat_map(|(p, list)| list.iter().map(|c| (*p, c.clone())))
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_player.is_empty()
     }
