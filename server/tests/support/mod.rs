@@ -483,3 +483,4 @@ impl russh::client::Handler for AcceptAnyHost {
         Ok(true)
     }
 }
+pub mod screen;
