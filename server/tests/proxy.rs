@@ -313,6 +313,10 @@ fn bad_ceilings_are_refused_and_change_nothing() {
         Err(RejectCode::UnknownPlayer)
     );
     assert!(room.ceilings.is_empty());
+    // The leader's own ceiling may equal its bid, not go below it.
+    room.bid("MI", 280);
+    assert_eq!(room.ceiling("MI", 260), Err(RejectCode::BelowMinimum));
+    assert_eq!(room.ceiling("MI", 280), Ok(vec![]));
     let mut league = small_league();
     league.rules.proxy_bids = ProxyBids::Off;
     let mut off = Room::with(league);

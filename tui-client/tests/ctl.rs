@@ -317,3 +317,78 @@ fn a_team_keeps_its_shortlist_from_ctl() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `ctl proxy`: a team sets, shows and cancels a ceiling; the server bids
+/// for it; nobody else's export or the offline log shows the ceiling.
+#[test]
+fn proxy_ceilings_from_ctl_bid_for_the_team_and_stay_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut s = server::start_server_on(&data, "127.0.0.1:0");
+    let mi = |args: &[&str]| ctl(&s.url, "mi", &pw("mi"), args);
+    let presenter = |args: &[&str]| ctl(&s.url, "presenter", &pw("presenter"), args);
+    ok(&presenter(&["start", "--seed", "4"]));
+    // Ahead of time, for a player still to come; then the lot opens.
+    let set = ok(&mi(&["proxy", "set", "pant", "7.35cr"]));
+    assert!(
+        set.contains("Rishabh Pant") && set.contains("₹7.35 Cr"),
+        "{set}"
+    );
+    assert_eq!(ok(&mi(&["proxy", "show"])), set);
+    ok(&presenter(&["nominate", "pant"]));
+    ok(&ctl(&s.url, "csk", &pw("csk"), &["bid", "CSK", "3cr"]));
+    let shown = ok(&mi(&["proxy", "show"]));
+    assert!(
+        shown.contains("MI leads with ₹3.2 Cr"),
+        "the ceiling answered: {shown}"
+    );
+    // Bad input: a clear refusal, nothing changed.
+    for (amount, why) in [
+        ("1cr", "base price"),
+        ("2.5cr", "MI leads with ₹3.2 Cr"),
+        ("lots", "invalid"),
+    ] {
+        let out = mi(&["proxy", "set", "pant", amount]);
+        assert_ne!(out.status.code(), Some(0), "{amount}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{out:?}"
+        );
+    }
+    assert_eq!(ok(&mi(&["proxy", "show"])), shown, "nothing changed");
+    let out = ctl(&s.url, "presenter", &pw("presenter"), &["proxy", "show"]);
+    assert_eq!(out.status.code(), Some(2), "only a team holds ceilings");
+    // Cancelled: CSK's next bid stands.
+    assert_eq!(
+        ok(&mi(&["proxy", "cancel", "pant"])).trim(),
+        "No proxy ceilings."
+    );
+    ok(&ctl(&s.url, "csk", &pw("csk"), &["bid", "CSK", "3.4cr"]));
+    ok(&mi(&["proxy", "set", "pant", "6.85cr"]));
+    ok(&presenter(&["sold"]));
+    assert_eq!(
+        ok(&mi(&["proxy", "show"])).trim(),
+        "No proxy ceilings.",
+        "it ended with the lot"
+    );
+
+    for format in ["json", "csv"] {
+        let export = ok(&presenter(&["export", "--format", format]));
+        assert!(export.contains("Rishabh Pant"), "{export}");
+        assert!(
+            !export.contains("735")
+                && !export.contains("7.35")
+                && !export.contains("685")
+                && !export.contains("6.85"),
+            "{export}"
+        );
+    }
+    s.kill();
+    let log = Command::new(server::server_bin())
+        .args(["--data", data.to_str().unwrap(), "log"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(log.contains("(proxy)") || log.contains("auto"), "{log}");
+    assert!(!log.contains("7.35") && !log.contains("6.85"), "{log}");
+}

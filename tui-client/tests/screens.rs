@@ -323,3 +323,78 @@ fn messages_wrap_above_the_key_hints_and_go_away() {
     assert!(app.ui.flash.is_none());
     assert!(!render(&app, 100, 30).contains("reach 18"));
 }
+
+/// A team leaves a proxy ceiling with `c`, sees it on the lot and in its
+/// war room, sees the bids it placed marked `auto`, and cancels it with
+/// `c -`; the presenter of a counted league sees how many, never whose.
+#[test]
+fn a_team_sets_sees_and_cancels_its_proxy_ceiling() {
+    use auction_proto::Money;
+    use auction_proto::msg::CeilingEntry;
+    use auction_screens::app::Effect;
+    let mut script = lot_with_bids();
+    script.bid("CSK", 280).bid("MI", 300);
+    if let Some(auction_proto::Event::BidPlaced { auto, .. }) =
+        script.entries.last_mut().map(|e| &mut e.event)
+    {
+        *auto = true;
+    }
+    let mut app = script.app("mi", team("MI"));
+    let typed = |app: &mut App, text: &str| {
+        app.on_key(key('c'));
+        for c in text.chars() {
+            app.on_key(key(c));
+        }
+        app.on_key(code(crossterm::event::KeyCode::Enter))
+    };
+    let ceiling = |effects: &[Effect]| match effects {
+        [Effect::Send(Outgoing::SetCeiling { player, amount, .. })] => (*player, *amount),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        ceiling(&typed(&mut app, "4cr")),
+        (PlayerId(1), Some(Money::crore(4)))
+    );
+    assert_eq!(
+        ceiling(&typed(&mut app, "shreyas iyer, 3.5cr")),
+        (PlayerId(2), Some(Money::lakh(350)))
+    );
+    assert!(
+        typed(&mut app, "lots").is_empty(),
+        "a bad amount sends nothing"
+    );
+    app.on_key(code(crossterm::event::KeyCode::Esc));
+    app.on_net(NetEvent::Ceilings(vec![
+        CeilingEntry {
+            player: PlayerId(1),
+            amount: Money::crore(4),
+        },
+        CeilingEntry {
+            player: PlayerId(2),
+            amount: Money::lakh(350),
+        },
+    ]));
+    let screen = render(&app, 120, 36);
+    assert!(screen.contains("your proxy ceiling ₹4 Cr"), "{screen}");
+    assert!(screen.contains("Shreyas Iyer ceiling ₹3.5 Cr"), "{screen}");
+    assert!(
+        screen.contains("₹3 Cr") && screen.contains("auto"),
+        "{screen}"
+    );
+    assert_eq!(ceiling(&typed(&mut app, "-")), (PlayerId(1), None));
+    app.on_net(NetEvent::Ceilings(vec![]));
+    let screen = render(&app, 120, 36);
+    assert!(!screen.contains("ceiling"), "{screen}");
+
+    // Another team sees the automatic bid, and no ceiling.
+    let csk = render(&script.app("csk", team("CSK")), 120, 36);
+    assert!(csk.contains("auto") && !csk.contains("ceiling"), "{csk}");
+    // The presenter of a counted league: a count only.
+    let mut presenter = script.app("presenter", presenter());
+    presenter.on_net(NetEvent::CeilingCount {
+        player: PlayerId(1),
+        teams: 2,
+    });
+    let screen = render(&presenter, 120, 36);
+    assert!(screen.contains("2 teams hold a proxy ceiling"), "{screen}");
+}

@@ -416,6 +416,9 @@ fn bid_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
                         Span::raw("  "),
                         Span::styled(b.team.to_string(), team_style(state, &b.team, theme)),
                     ];
+                    if b.auto {
+                        first.push(Span::styled(" auto", theme.accent()));
+                    }
                     if app.own_team() == Some(&b.team) {
                         first.push(Span::styled(
                             "  YOU LEAD",

@@ -197,17 +197,19 @@ pub fn check(
             ),
         ));
     }
-    if let Some(leader) = lot.and_then(|l| l.bids.last())
-        && &leader.team != team
-        && amount <= leader.amount
-    {
-        return Err(no(
-            RejectCode::BelowMinimum,
-            format!(
-                "{} already leads with {}: a ceiling must be above it",
-                leader.team, leader.amount
-            ),
-        ));
+    // Below the bid on the block a ceiling could never act: say so.
+    if let Some(leader) = lot.and_then(|l| l.bids.last()) {
+        let own = &leader.team == team;
+        if amount < leader.amount || (!own && amount == leader.amount) {
+            let must = if own { "at least that" } else { "above it" };
+            return Err(no(
+                RejectCode::BelowMinimum,
+                format!(
+                    "{} leads with {}: a ceiling must be {must}",
+                    leader.team, leader.amount
+                ),
+            ));
+        }
     }
     if amount > Money::MAX {
         return Err(no(RejectCode::OverMaxBid, "that amount is too large"));
