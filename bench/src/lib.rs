@@ -2,6 +2,7 @@
 
 pub mod abuse;
 pub mod abuse_attacks;
+pub mod engine;
 pub mod load;
 pub mod proc;
 pub mod readers;

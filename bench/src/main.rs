@@ -6,11 +6,11 @@
 
 use auction_bench::{load, ssh};
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use auction_proto::{Access, Actor, Command, State, TeamCode};
-use auction_server::engine::{EngineConfig, decide, spawn};
+use auction_proto::{Access, Actor, Command, TeamCode};
+use auction_server::engine::{EngineConfig, spawn};
 use auction_server::league::bundled;
 use auction_server::store::Store;
 use clap::{Parser, Subcommand};
@@ -28,6 +28,12 @@ enum Bench {
     Engine {
         #[arg(long, default_value_t = 2_000_000)]
         commands: u64,
+        /// Repeat the three measurements this many times.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Only the ceilings run (for a profiler).
+        #[arg(long)]
+        ceilings_only: bool,
     },
     /// Durable commands per second with group commit.
     Durable {
@@ -88,89 +94,29 @@ enum Bench {
     },
 }
 
-fn team_actor(code: &TeamCode) -> Actor {
-    Actor::new(code.account(), Access::Team { team: code.clone() })
-}
-
-/// A realistic stream: nominate, then teams outbid each other, then the
-/// hammer (or unsold); over and over, resetting when the pool runs out.
-struct Script {
-    teams: Vec<TeamCode>,
-    presenter: Actor,
-    step: u64,
-}
-
-impl Script {
-    fn new(state: &State) -> Script {
-        Script {
-            teams: state.teams.iter().map(|t| t.team.code.clone()).collect(),
-            presenter: Actor::new("presenter", Access::Presenter),
-            step: 0,
-        }
-    }
-
-    fn next(&mut self, state: &State) -> (Actor, Command) {
-        self.step += 1;
-        if state.phase == auction_proto::Phase::NotStarted {
-            return (
-                self.presenter.clone(),
-                Command::Start {
-                    seed: Some(self.step),
-                },
+/// The three engine figures, back to back, each `rounds` times (floor,
+/// step, ceilings, floor, ...), and the ratios to the floor of the same round.
+fn engine(commands: u64, rounds: u32) {
+    use auction_bench::engine::{Mode, measure};
+    for round in 1..=rounds {
+        let floor = measure(Mode::Floor, commands);
+        for f in [Mode::Floor, Mode::Step, Mode::Ceilings].map(|m| match m {
+            Mode::Floor => None,
+            m => Some(measure(m, commands)),
+        }) {
+            let f = f.as_ref().unwrap_or(&floor);
+            println!(
+                "{{\"bench\":\"engine\",\"round\":{round},\"mode\":\"{}\",\"commands\":{},\"events\":{},\"seconds\":{:.3},\"per_second\":{:.0},\"events_per_second\":{:.0},\"events_vs_floor\":{:.3}}}",
+                f.mode.name(),
+                f.commands,
+                f.events,
+                f.seconds,
+                f.per_second(),
+                f.events_per_second(),
+                f.events_per_second() / floor.events_per_second()
             );
         }
-        let Some(lot) = &state.lot else {
-            if state.next_in_queue().is_none() {
-                return (Actor::new("admin", Access::Admin), Command::ResetAuction);
-            }
-            return (self.presenter.clone(), Command::Next);
-        };
-        if lot.bids.len() >= 12 {
-            return (self.presenter.clone(), Command::Sold);
-        }
-        let team = &self.teams[(self.step as usize) % self.teams.len()];
-        (team_actor(team), Command::Raise { team: team.clone() })
     }
-}
-
-fn engine(commands: u64) {
-    let league = bundled().league;
-    let mut state = State::new(&league);
-    let mut script = Script::new(&state);
-    // Commands are generated up front per batch, so only decide + apply is timed.
-    let batch = 10_000;
-    let mut done = 0;
-    let mut accepted = 0u64;
-    let mut timed = Duration::ZERO;
-    let mut now = 1_800_000_000_000u64;
-    while done < commands {
-        let mut shadow = state.clone();
-        let cmds: Vec<(Actor, Command)> = (0..batch)
-            .map(|_| {
-                let c = script.next(&shadow);
-                if let Ok(e) = decide(&shadow, &c.1, &c.0, now) {
-                    shadow.apply(&e);
-                }
-                c
-            })
-            .collect();
-        let t = Instant::now();
-        for (actor, cmd) in &cmds {
-            now += 1;
-            if let Ok(event) = decide(&state, cmd, actor, now) {
-                state.apply(&event);
-                accepted += 1;
-            }
-        }
-        timed += t.elapsed();
-        done += batch;
-    }
-    let per_sec = done as f64 / timed.as_secs_f64();
-    println!(
-        "{{\"bench\":\"engine\",\"commands\":{done},\"accepted\":{accepted},\"seconds\":{:.3},\"per_second\":{:.0}}}",
-        timed.as_secs_f64(),
-        per_sec
-    );
 }
 
 async fn durable(commands: u64, clients: u64) -> anyhow::Result<()> {
@@ -228,8 +174,18 @@ async fn durable(commands: u64, clients: u64) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
-        Bench::Engine { commands } => {
-            engine(commands);
+        Bench::Engine {
+            commands,
+            rounds,
+            ceilings_only,
+        } => {
+            if ceilings_only {
+                let f =
+                    auction_bench::engine::measure(auction_bench::engine::Mode::Ceilings, commands);
+                println!("{:.0} events/s", f.events_per_second());
+                return Ok(());
+            }
+            engine(commands, rounds);
             Ok(())
         }
         Bench::Durable { commands, clients } => tokio::runtime::Builder::new_multi_thread()

@@ -218,8 +218,9 @@ pub fn check(
 }
 
 /// One side of the resolution: a team and the most it may reach.
-struct Side<'a> {
-    team: &'a TeamCode,
+struct Side<'c> {
+    /// The team, when it holds a ceiling (a leader without one never bids).
+    team: Option<&'c TeamCode>,
     /// The ceiling, capped by the team's maximum bid; for a leader without
     /// a ceiling, its bid.
     cap: Money,
@@ -228,13 +229,18 @@ struct Side<'a> {
     leads: bool,
 }
 
+/// Proxy bids due: at most two, in order (the runner-up's last bid, then
+/// the winner's).
+pub type Due<'c> = [Option<(&'c TeamCode, Money)>; 2];
+
 /// The bids the engine places now for teams holding ceilings on the lot on
-/// the block, in order (at most two: the runner-up's last bid, then the
-/// winner's). Empty when nothing is due: no lot, paused, past the hammer or
-/// the clock, proxy bids off, or no ceiling that could top the lot.
-pub fn answer(state: &State, ceilings: &Ceilings, now_ms: u64) -> Vec<(TeamCode, Money)> {
+/// the block. None when nothing is due: no lot, paused, past the hammer or
+/// the clock, proxy bids off, or no ceiling that could top the lot. Runs
+/// after every command on a lot, so it allocates nothing.
+pub fn answer<'c>(state: &State, ceilings: &'c Ceilings, now_ms: u64) -> Due<'c> {
+    const NONE: Due<'static> = [None, None];
     let Some(lot) = state.lot.as_ref() else {
-        return Vec::new();
+        return NONE;
     };
     let list = ceilings.on(lot.player);
     let due = !list.is_empty()
@@ -243,16 +249,22 @@ pub fn answer(state: &State, ceilings: &Ceilings, now_ms: u64) -> Vec<(TeamCode,
         && lot.rtm.is_none()
         && !matches!(lot.timer, Some(Timer::Running { deadline_ms }) if deadline_ms <= now_ms);
     let Some(first) = state.next_bid().filter(|_| due) else {
-        return Vec::new();
+        return NONE;
     };
-    let mut sides = sides(state, list, first);
-    if !sides.iter().any(|s| !s.leads) {
-        return Vec::new();
+    // Cheap first: does any other team's ceiling reach the next bid at all?
+    let leader = state.leader().map(|b| &b.team);
+    if !list
+        .iter()
+        .any(|c| c.amount >= first && Some(&c.team) != leader)
+    {
+        return NONE;
     }
-    sides.sort_by(|a, b| b.cap.cmp(&a.cap).then(a.order.cmp(&b.order)));
-    let winner = &sides[0];
-    let Some(runner_up) = sides.get(1) else {
-        return vec![(winner.team.clone(), first)];
+    let Top { winner, runner_up } = top_two(state, list, first);
+    let Some(winner) = winner.filter(|w| !w.leads || runner_up.is_some()) else {
+        return NONE;
+    };
+    let Some(runner_up) = runner_up else {
+        return [winner.team.map(|t| (t, first)), None];
     };
     let leading = state.leader().map(|b| b.amount);
     let reach = reach(state, first, leading, runner_up.cap);
@@ -260,59 +272,95 @@ pub fn answer(state: &State, ceilings: &Ceilings, now_ms: u64) -> Vec<(TeamCode,
         Some(above) if above <= winner.cap => above,
         _ => reach,
     };
-    let mut bids = Vec::with_capacity(2);
-    if !runner_up.leads && reach < price {
-        bids.push((runner_up.team.clone(), reach));
-    }
-    if !(winner.leads && bids.is_empty()) {
-        bids.push((winner.team.clone(), price));
-    }
-    bids
+    let before = runner_up
+        .team
+        .filter(|_| !runner_up.leads && reach < price)
+        .map(|t| (t, reach));
+    let last = winner
+        .team
+        .filter(|_| !(winner.leads && before.is_none()))
+        .map(|t| (t, price));
+    [before, last]
 }
 
-/// The teams in the running: the leader, and every other holder of a
-/// ceiling that could still place the next valid bid `first`.
-fn sides<'a>(state: &'a State, list: &'a [Ceiling], first: Money) -> Vec<Side<'a>> {
+/// The two strongest sides.
+struct Top<'c> {
+    winner: Option<Side<'c>>,
+    runner_up: Option<Side<'c>>,
+}
+
+impl<'c> Top<'c> {
+    /// Ranks `side` in: the higher cap first, then the earlier ceiling (a
+    /// leader without one, holding its bid, first of all).
+    fn offer(&mut self, side: Side<'c>) {
+        let beats = |a: &Side, b: &Side| (b.cap, a.order) < (a.cap, b.order);
+        match &self.winner {
+            Some(w) if !beats(&side, w) => {
+                if self.runner_up.as_ref().is_none_or(|r| beats(&side, r)) {
+                    self.runner_up = Some(side);
+                }
+            }
+            _ => self.runner_up = self.winner.replace(side),
+        }
+    }
+}
+
+/// The two strongest of the teams in the running: the leader, and every
+/// other holder of a ceiling that could still place the next valid bid
+/// `first`. One pass, nothing allocated: this runs after every bid.
+fn top_two<'c>(state: &State, list: &'c [Ceiling], first: Money) -> Top<'c> {
     let leader = state.leader();
     let overseas = state
         .lot
         .as_ref()
         .and_then(|l| state.player(l.player))
         .is_some_and(|p| p.player.overseas);
-    let mut sides: Vec<Side<'a>> = Vec::new();
+    let mut top = Top {
+        winner: None,
+        runner_up: None,
+    };
+    let mut leader_side = leader.map(|b| Side {
+        team: None,
+        cap: b.amount,
+        order: None,
+        leads: true,
+    });
     for c in list {
+        let leads = leader.is_some_and(|b| b.team == c.team);
+        if !leads && c.amount < first {
+            continue;
+        }
         let Some(team) = state.team(&c.team) else {
             continue;
         };
-        let leads = leader.is_some_and(|b| b.team == c.team);
+        let cap = match state.within_max_bid(team, c.amount) {
+            true => c.amount,
+            false => state.max_bid(team),
+        };
+        if leads {
+            // The leader's own ceiling, when above its bid, is its side.
+            if let Some(side) = leader_side.as_mut().filter(|s| cap > s.cap) {
+                side.cap = cap;
+                side.order = Some(c.order);
+                side.team = Some(&c.team);
+            }
+            continue;
+        }
         let room = team.squad.len() < state.rules.squad_max as usize
             && !(overseas && state.overseas_count(team) >= state.rules.overseas_max);
-        let cap = c.amount.min(state.max_bid(team));
-        if leads || (room && cap >= first) {
-            sides.push(Side {
-                team: &c.team,
+        if room && cap >= first {
+            top.offer(Side {
+                team: Some(&c.team),
                 cap,
                 order: Some(c.order),
-                leads,
+                leads: false,
             });
         }
     }
-    if let Some(b) = leader {
-        match sides.iter_mut().find(|s| s.leads) {
-            Some(s) if s.cap <= b.amount => {
-                s.cap = b.amount;
-                s.order = None;
-            }
-            Some(_) => {}
-            None => sides.push(Side {
-                team: &b.team,
-                cap: b.amount,
-                order: None,
-                leads: true,
-            }),
-        }
+    if let Some(side) = leader_side {
+        top.offer(side);
     }
-    sides
+    top
 }
 
 /// The ladder step above `amount`, if there is one.

@@ -366,6 +366,19 @@ fn extended_timer(state: &State, timer: Option<Timer>, now_ms: u64) -> Option<Ti
     })
 }
 
+/// A proxy bid for `code`: checked exactly as that team's own bid would be
+/// (the team is the actor, so it is authorized), marked automatic.
+pub fn proxy_bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
+    if state.lot.as_ref().is_some_and(|l| l.rtm.is_some()) {
+        return Err(no(RejectCode::WrongStage, "the hammer has fallen"));
+    }
+    let mut event = bid(state, code, amount, now_ms)?;
+    if let Event::BidPlaced { auto, .. } = &mut event {
+        *auto = true;
+    }
+    Ok(event)
+}
+
 fn bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {
     running(state)?;
     let lot = lot(state)?;
@@ -512,8 +525,8 @@ fn can_take(
 
 /// `amount` leaves `team` enough to complete its squad.
 fn within_max(state: &State, team: &TeamState, amount: Money) -> Result<(), Rejection> {
-    let max = state.max_bid(team);
-    if amount > max {
+    if !state.within_max_bid(team, amount) {
+        let max = state.max_bid(team);
         return Err(no(
             RejectCode::OverMaxBid,
             format!(

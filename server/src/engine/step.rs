@@ -2,10 +2,10 @@
 //! proxy bids it makes due. Pure like [`decide`]: the engine task runs it,
 //! and so do the benchmarks, the property tests and the fuzz targets.
 
-use auction_proto::{Access, Actor, Command, Event, Money, PlayerId, Rejection, State, TeamCode};
+use auction_proto::{Actor, Command, Event, Money, PlayerId, Rejection, State, TeamCode};
 
 use super::proxy::{self, Ceilings};
-use super::rules::decide;
+use super::rules::{decide, proxy_bid};
 
 /// What an accepted command did.
 #[derive(Debug)]
@@ -70,17 +70,13 @@ pub fn set_ceiling(
 /// rules as a bid by hand.
 fn place(state: &mut State, ceilings: &Ceilings, now_ms: u64) -> Vec<Event> {
     let mut placed = Vec::new();
-    for (team, amount) in proxy::answer(state, ceilings, now_ms) {
-        let actor = Actor::new(team.as_str(), Access::Team { team: team.clone() });
-        let Ok(mut event) = decide(state, &Command::Bid { team, amount }, &actor, now_ms) else {
+    for (team, amount) in proxy::answer(state, ceilings, now_ms).into_iter().flatten() {
+        let Ok(event) = proxy_bid(state, team, amount, now_ms) else {
             // `answer` uses the same rules, so this does not happen; if it
             // did, no bid is better than a wrong one.
             debug_assert!(false, "a proxy bid the rules refuse");
             break;
         };
-        if let Event::BidPlaced { auto, .. } = &mut event {
-            *auto = true;
-        }
         state.apply(&event);
         placed.push(event);
     }
