@@ -18,7 +18,8 @@ pub struct State {
     /// Set names in nomination order.
     pub sets: Vec<String>,
     pub teams: Vec<TeamState>,
-    /// The pool, sorted by id.
+    /// The pool, sorted by id. Changed only through [`State::apply`] (the
+    /// cheapest base price is remembered from it).
     pub players: Vec<PlayerEntry>,
     pub phase: Phase,
     pub seed: Option<u64>,
@@ -32,6 +33,51 @@ pub struct State {
     /// The teams' lists for the next accelerated round.
     #[serde(default)]
     pub accelerated_requests: std::collections::BTreeMap<TeamCode, Vec<PlayerId>>,
+    /// The pool's cheapest base price, remembered (every bid near a team's
+    /// limit needs it); not part of the state's value.
+    #[serde(skip)]
+    cheapest: Memo,
+}
+
+/// A value derived from the state and remembered: equal whatever it holds,
+/// forgotten when what it derives from changes.
+#[derive(Debug)]
+struct Memo(std::sync::atomic::AtomicU64);
+
+impl Memo {
+    const UNKNOWN: u64 = u64::MAX;
+
+    fn get(&self) -> Option<u64> {
+        Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|v| *v != Memo::UNKNOWN)
+    }
+
+    fn set(&self, v: u64) {
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn forget(&self) {
+        self.set(Memo::UNKNOWN);
+    }
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo(std::sync::atomic::AtomicU64::new(Memo::UNKNOWN))
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Memo {
+        Memo(std::sync::atomic::AtomicU64::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +258,7 @@ impl State {
             lot: None,
             closed: Vec::new(),
             accelerated_requests: Default::default(),
+            cheapest: Memo::default(),
         }
     }
 
@@ -278,12 +325,18 @@ impl State {
 
     /// The cheapest base price in the pool: what each empty squad slot must keep.
     pub fn cheapest_base(&self) -> Money {
-        self.players
+        if let Some(v) = self.cheapest.get() {
+            return Money(v);
+        }
+        let v = self
+            .players
             .iter()
             .filter(|p| p.status != PlayerStatus::Withdrawn)
             .map(|p| p.player.base)
             .min()
-            .unwrap_or(Money::ZERO)
+            .unwrap_or(Money::ZERO);
+        self.cheapest.set(v.0);
+        v
     }
 
     /// The most `team` may bid: its purse less what it must keep to reach
@@ -365,6 +418,17 @@ impl State {
     /// has validated them; an event that does not fit is ignored rather than
     /// corrupting the state.
     pub fn apply(&mut self, event: &Event) {
+        // The pool's prices and who is in it change only with these.
+        if matches!(
+            event,
+            Event::PlayerAdded { .. }
+                | Event::PlayersImported { .. }
+                | Event::PlayerEdited { .. }
+                | Event::PlayerWithdrawn { .. }
+                | Event::AuctionReset
+        ) {
+            self.cheapest.forget();
+        }
         match event {
             Event::AuctionStarted { seed, queue } => {
                 self.phase = Phase::Running;
