@@ -203,3 +203,61 @@ async fn only_a_team_ever_sees_its_own_ceilings() {
         }
     }
 }
+
+/// In a league with `proxy_bids = "counted"` the presenter and the admin
+/// are told how many teams hold a ceiling on the lot, never whose; with
+/// `"off"` a ceiling is refused.
+#[tokio::test]
+async fn a_counted_league_tells_the_room_how_many_and_an_off_league_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = auction_server::league::bundled();
+    config.league.rules.proxy_bids = auction_proto::ProxyBids::Counted;
+    let running = in_process_with(dir.path(), None, config).await;
+    let url = format!("ws://{}/ws", running.addr);
+    let mut presenter = presenter_with_lot(&url, 1).await;
+    let mut mi = Client::login(&url, "mi").await;
+    let mut csk = Client::login(&url, "csk").await;
+    set_ceiling(&mut mi, 1, 735).await;
+    set_ceiling(&mut csk, 1, 685).await;
+    let saw = drain(&mut presenter.ws, 400).await;
+    let counts: Vec<u32> = saw
+        .iter()
+        .filter_map(|t| match serde_json::from_str(t).unwrap() {
+            ServerMsg::CeilingCount { player, teams } if player == PlayerId(1) => Some(teams),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counts.last(), Some(&2), "{saw:?}");
+    assert_blind_but_counts(&saw);
+    let mut viewer = Client::login(&url, "viewer").await;
+    assert_blind("viewer", &drain(&mut viewer.ws, 200).await);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = auction_server::league::bundled();
+    config.league.rules.proxy_bids = auction_proto::ProxyBids::Off;
+    let running = in_process_with(dir.path(), None, config).await;
+    let url = format!("ws://{}/ws", running.addr);
+    let _presenter = presenter_with_lot(&url, 1).await;
+    let mut mi = Client::login(&url, "mi").await;
+    let msg = ClientMsg::SetCeiling {
+        id: "x".into(),
+        player: PlayerId(1),
+        amount: Some(Money::lakh(300)),
+    };
+    send(&mut mi.ws, &msg).await;
+    let refused = mi.answer("x").await.unwrap_err();
+    assert_eq!(
+        refused.0,
+        auction_proto::RejectCode::Forbidden,
+        "{refused:?}"
+    );
+}
+
+/// The room's messages hold no ceiling amount (a count is allowed).
+fn assert_blind_but_counts(texts: &[String]) {
+    assert_unseen("presenter", texts, &SECRETS);
+    assert!(
+        texts.iter().all(|t| !t.contains("\"ceilings\"")),
+        "{texts:?}"
+    );
+}

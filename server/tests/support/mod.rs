@@ -207,9 +207,18 @@ pub async fn in_process(
     dir: &Path,
     ssh: Option<auction_server::ssh::SshLimits>,
 ) -> auction_server::startup::Running {
+    in_process_with(dir, ssh, auction_server::league::bundled()).await
+}
+
+/// [`in_process`] on another league.
+pub async fn in_process_with(
+    dir: &Path,
+    ssh: Option<auction_server::ssh::SshLimits>,
+    league: auction_server::league::LeagueConfig,
+) -> auction_server::startup::Running {
     let opts = auction_server::startup::Options {
         data_dir: dir.to_path_buf(),
-        league: auction_server::league::bundled(),
+        league,
         listen: "127.0.0.1:0".into(),
         limits: auction_server::limits::Limits::default(),
         engine: auction_server::engine::EngineConfig::default(),
