@@ -223,7 +223,10 @@ async fn a_counted_league_tells_the_room_how_many_and_an_off_league_refuses() {
     let counts: Vec<u32> = saw
         .iter()
         .filter_map(|t| match serde_json::from_str(t).unwrap() {
-            ServerMsg::CeilingCount { player, teams } if player == PlayerId(1) => Some(teams),
+            ServerMsg::CeilingCount {
+                player: PlayerId(1),
+                teams,
+            } => Some(teams),
             _ => None,
         })
         .collect();

@@ -155,6 +155,19 @@ async fn run(login: Login, timing: Timing, ends: LinkEnds) {
     }
 }
 
+/// Tells the app about a welcome: the session, then a team's private
+/// shortlist and proxy-bid ceilings.
+async fn announce(welcome: Welcome, events: &mpsc::Sender<NetEvent>) -> Result<(), ()> {
+    let (shortlist, ceilings) = (welcome.shortlist.clone(), welcome.ceilings.clone());
+    let mut told = vec![welcome_event(welcome)];
+    told.extend(shortlist.map(NetEvent::Shortlist));
+    told.extend(ceilings.map(NetEvent::Ceilings));
+    for ev in told {
+        events.send(ev).await.map_err(|_| ())?;
+    }
+    Ok(())
+}
+
 fn welcome_event(w: Welcome) -> NetEvent {
     NetEvent::Welcome {
         user: w.user,
@@ -220,18 +233,7 @@ async fn connection(
         token: token.clone(),
         seq,
     });
-    let (shortlist, ceilings) = (welcome.shortlist.clone(), welcome.ceilings.clone());
-    if events.send(welcome_event(welcome)).await.is_err() {
-        return End::AppGone;
-    }
-    if let Some(entries) = shortlist
-        && events.send(NetEvent::Shortlist(entries)).await.is_err()
-    {
-        return End::AppGone;
-    }
-    if let Some(list) = ceilings
-        && events.send(NetEvent::Ceilings(list)).await.is_err()
-    {
+    if announce(welcome, events).await.is_err() {
         return End::AppGone;
     }
     let mut ping = tokio::time::interval(timing.ping_every);
