@@ -30,6 +30,10 @@ pub struct LoadConfig {
     pub stalled: usize,
     /// Use this server instead of starting one.
     pub server: Option<String>,
+    /// Each viewer comes as the spectators' page does: it fetches the page
+    /// (`/`, `/app.js`, `/style.css`), then opens the WebSocket with the
+    /// page's `Origin`.
+    pub page: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -141,14 +145,40 @@ fn address(url: &str) -> anyhow::Result<SocketAddr> {
 
 /// A viewer logged in with a blocking client, then made non-blocking for
 /// the reader threads. Returns it with the seq of its welcome snapshot.
-fn viewer(url: &str, addr: SocketAddr) -> anyhow::Result<(Viewer, u64)> {
+/// What a browser fetches before the spectators' page opens its WebSocket.
+fn fetch_page(addr: SocketAddr) -> anyhow::Result<()> {
+    use std::io::Read;
+    for path in ["/", "/app.js", "/style.css"] {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        write!(s, "GET {path} HTTP/1.1\r\nhost: {addr}\r\n\r\n")?;
+        let mut body = Vec::new();
+        s.read_to_end(&mut body)?;
+        if !body.starts_with(b"HTTP/1.1 200") {
+            bail!(
+                "GET {path}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(40)])
+            );
+        }
+    }
+    Ok(())
+}
+
+fn viewer(url: &str, addr: SocketAddr, page: bool) -> anyhow::Result<(Viewer, u64)> {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request()?;
+    if page {
+        fetch_page(addr)?;
+        request
+            .headers_mut()
+            .insert("origin", format!("http://{addr}").parse()?);
+    }
     let stream = std::net::TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     // Events are a few hundred bytes; tungstenite zero-fills its whole read
     // buffer before each read, so a large one would cost the bench, not the
     // server, at ten thousand viewers.
     let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = tungstenite::client::client_with_config(url, stream, Some(config))
+    let (mut ws, _) = tungstenite::client::client_with_config(request, stream, Some(config))
         .map_err(|e| anyhow::anyhow!("WebSocket handshake: {e}"))?;
     ws.send(login_msg("viewer"))?;
     loop {
@@ -162,7 +192,7 @@ fn viewer(url: &str, addr: SocketAddr) -> anyhow::Result<(Viewer, u64)> {
 }
 
 /// Logs `n` viewers in, 16 at a time.
-fn viewers(url: &str, n: usize) -> anyhow::Result<Vec<(Box<dyn Source>, u64)>> {
+fn viewers(url: &str, n: usize, page: bool) -> anyhow::Result<Vec<(Box<dyn Source>, u64)>> {
     let addr = address(url)?;
     const AT_ONCE: usize = 16;
     std::thread::scope(|scope| {
@@ -172,7 +202,8 @@ fn viewers(url: &str, n: usize) -> anyhow::Result<Vec<(Box<dyn Source>, u64)>> {
                     (w..n)
                         .step_by(AT_ONCE)
                         .map(|_| {
-                            viewer(url, addr).map(|(v, seq)| (Box::new(v) as Box<dyn Source>, seq))
+                            viewer(url, addr, page)
+                                .map(|(v, seq)| (Box::new(v) as Box<dyn Source>, seq))
                         })
                         .collect::<anyhow::Result<Vec<_>>>()
                 })
@@ -271,8 +302,8 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<LoadReport> {
     let tally = Tally::new(max_seq);
     let t = Instant::now();
     let sources = {
-        let (url, n) = (url.clone(), cfg.viewers);
-        tokio::task::spawn_blocking(move || viewers(&url, n)).await??
+        let (url, n, page) = (url.clone(), cfg.viewers, cfg.page);
+        tokio::task::spawn_blocking(move || viewers(&url, n, page)).await??
     };
     let reading = readers::spawn(sources, READER_THREADS, tally.clone())?;
     let connect_seconds = t.elapsed().as_secs_f64();

@@ -65,6 +65,10 @@ enum Bench {
         /// Print one JSON object (default: a short text summary too).
         #[arg(long)]
         json: bool,
+        /// Viewers come as the spectators' page does (fetch it, then the
+        /// WebSocket with its Origin).
+        #[arg(long)]
+        page: bool,
     },
     /// The hostile-network attacks, one at a time on a fresh release server,
     /// while a presenter and two teams bid (loopback only).
@@ -201,6 +205,7 @@ fn main() -> anyhow::Result<()> {
             stalled,
             server,
             json,
+            page,
         } => {
             let report = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -212,6 +217,7 @@ fn main() -> anyhow::Result<()> {
                     floor,
                     stalled,
                     server,
+                    page,
                 }))?;
             if !json {
                 eprintln!(

@@ -25,6 +25,8 @@ async fn complete(viewers: usize) {
         floor: viewers <= 10,
         stalled: usize::from(viewers > 10),
         server: None,
+        // The larger run comes the spectators' page's way.
+        page: viewers > 10,
     })
     .await
     .unwrap();

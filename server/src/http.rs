@@ -1,5 +1,6 @@
 //! The one port speaks a little HTTP before the WebSocket upgrade:
-//! `GET /health` answers JSON, `/ws` upgrades, anything else is a 404.
+//! `GET /health` answers JSON, `/ws` upgrades, `/` (with `/app.js` and
+//! `/style.css`) is the spectators' page, anything else is a 404.
 //!
 //! The request head is read (not peeked, so the same code serves TLS), and
 //! handed back to the WebSocket handshake through [`crate::io::Rewind`].
@@ -16,6 +17,8 @@ const MAX_HEAD: usize = 8 * 1024;
 pub enum Route {
     Health,
     WebSocket,
+    /// A file of the spectators' page.
+    Page(&'static crate::web::Asset),
     NotFound(String),
     BadRequest,
 }
@@ -41,6 +44,9 @@ pub async fn route<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<(Route, V
                 let route = match (req.method, path) {
                     (Some("GET"), "/health") => Route::Health,
                     (Some("GET"), "/ws") => Route::WebSocket,
+                    (Some("GET"), p) if crate::web::asset(p).is_some() => {
+                        Route::Page(crate::web::asset(p).expect("just found"))
+                    }
                     _ => Route::NotFound(path.to_string()),
                 };
                 return Ok((route, buf));
@@ -58,8 +64,19 @@ pub async fn respond<S: AsyncWrite + Unpin>(
     content_type: &str,
     body: &str,
 ) -> io::Result<()> {
+    respond_with(stream, status, content_type, "", body).await
+}
+
+/// [`respond`] with more header lines (each ending in CRLF).
+pub async fn respond_with<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: &str,
+    content_type: &str,
+    headers: &str,
+    body: &str,
+) -> io::Result<()> {
     let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\ncache-control: no-store\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\ncache-control: no-store\r\n{headers}\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

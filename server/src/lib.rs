@@ -24,4 +24,5 @@ pub mod store;
 pub mod throttle;
 pub mod tls;
 pub mod warroom;
+pub mod web;
 pub mod ws;

@@ -50,21 +50,53 @@ impl Default for Limits {
 /// user's network position (cross-site WebSocket hijacking). Clients that
 /// are not browsers (the terminal client, scripts) send no `Origin` and are
 /// let in.
-#[derive(Clone, Debug, Default)]
+///
+/// The server's own spectators' page ([`crate::web`]) is served, and its
+/// origin let in, unless `--no-web` turns it off.
+#[derive(Clone, Debug)]
 pub struct Origins {
     allowed: Vec<String>,
+    page: bool,
+}
+
+impl Default for Origins {
+    fn default() -> Origins {
+        Origins::new([])
+    }
 }
 
 impl Origins {
     /// `allowed` holds origins like `https://auction.example.org`; `*` lets
-    /// any page in.
+    /// any page in. The server's own page is on.
     pub fn new(allowed: impl IntoIterator<Item = String>) -> Origins {
         Origins {
             allowed: allowed
                 .into_iter()
                 .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
                 .collect(),
+            page: true,
         }
+    }
+
+    /// Without the spectators' page (`--no-web`).
+    pub fn without_page(self) -> Origins {
+        Origins {
+            page: false,
+            ..self
+        }
+    }
+
+    /// Whether the spectators' page is served.
+    pub fn page(&self) -> bool {
+        self.page
+    }
+
+    /// Whether a handshake may go ahead: no `Origin` (not a browser), an
+    /// allowed one, or, with the page on, the server's own (the scheme the
+    /// connection came in on and the `Host` it asked for).
+    pub fn permits_handshake(&self, origin: Option<&[u8]>, host: Option<&[u8]>, tls: bool) -> bool {
+        self.permits(origin)
+            || (self.page && origin.is_some_and(|o| crate::web::own_origin(o, host, tls)))
     }
 
     /// Whether a handshake with this `Origin` header (if any) may go ahead.

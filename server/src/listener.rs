@@ -93,6 +93,26 @@ async fn connection<S>(
             };
             http::respond(&mut stream, status, "application/json", &body).await
         }
+        Route::Page(asset) if app.origins.page() => {
+            http::respond_with(
+                &mut stream,
+                "200 OK",
+                asset.content_type,
+                crate::web::HEADERS,
+                asset.body,
+            )
+            .await
+        }
+        Route::Page(crate::web::Asset { path, .. }) => {
+            tracing::debug!(%peer, %path, "404 (the page is off)");
+            http::respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                "not found: the WebSocket is at /ws\n",
+            )
+            .await
+        }
         Route::NotFound(path) => {
             tracing::debug!(%peer, %path, "404");
             http::respond(
@@ -122,7 +142,11 @@ async fn connection<S>(
                     return Err(err);
                 }
                 let origin = req.headers().get("origin").map(|o| o.as_bytes());
-                if !app.origins.permits(origin) {
+                let host = req.headers().get("host").map(|h| h.as_bytes());
+                if !app
+                    .origins
+                    .permits_handshake(origin, host, app.tls.is_some())
+                {
                     tracing::warn!(%peer, origin = ?origin.map(String::from_utf8_lossy), "WebSocket from a page whose origin is not allowed");
                     let mut err = ErrorResponse::new(Some(
                         "this origin may not open the auction's WebSocket (see --allow-origin)\n"

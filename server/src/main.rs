@@ -67,6 +67,10 @@ struct Cli {
     /// browsers send no origin and are always let in.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
+    /// Do not serve the spectators' page at `/` (its own origin is then not
+    /// let in either).
+    #[arg(long)]
+    no_web: bool,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(subcommand)]
@@ -380,7 +384,10 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
             engine: EngineConfig::default(),
             ssh_listen: (!cli.no_ssh).then(|| cli.ssh_listen.clone()),
             ssh_limits: Default::default(),
-            origins: Origins::new(cli.allow_origins.clone()),
+            origins: match cli.no_web {
+                true => Origins::new(cli.allow_origins.clone()).without_page(),
+                false => Origins::new(cli.allow_origins.clone()),
+            },
             tls,
         };
         // Listen for Ctrl-C and SIGTERM before saying where we listen: a
@@ -391,6 +398,9 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         println!("{} — auction server", running.league_name);
         let (ws, http) = if running.tls { ("wss", "https") } else { ("ws", "http") };
         println!("listening on {ws}://{addr}/ws (health: {http}://{addr}/health)");
+        if !cli.no_web {
+            println!("spectators: open {http}://{addr}/ to watch");
+        }
         println!("data in {} (event log at seq {})", cli.data.display(), running.seq);
         if running.league_mismatch {
             println!(

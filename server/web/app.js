@@ -362,10 +362,18 @@ function clockText() {
   return [`${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`, secs <= 10];
 }
 
+/** Who `next` would bring to the block. */
+function nextUp() {
+  const id = state.queue.find((id) => player(id) && player(id).status.kind === "available");
+  return id === undefined ? null : player(id);
+}
+
 function renderLot() {
   const lot = state.lot;
   const lead = leader();
-  renderPlayer(lot ? player(lot.player) : null);
+  const up = lot || state.phase === "not_started" ? null : nextUp();
+  text("lot-label", lot ? "On the block" : up ? "Next up" : state.phase === "not_started" ? "Not started yet" : "On the block");
+  renderPlayer(lot ? player(lot.player) : up);
   text("bid", lead ? money(lead.amount) : lot ? "no bid yet" : "—");
   const leaderEl = $("leader");
   leaderEl.replaceChildren();
