@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use browser::Browser;
-use server::{ctl, pw, start_server_with};
+use server::{ctl, pw, start_server_env, start_server_with};
 
 const WITHIN: Duration = Duration::from_secs(1);
 
@@ -181,4 +181,77 @@ fn the_page_can_be_turned_off_and_other_sites_stay_out() {
         get(&off.addr, "/ws", None).contains("101"),
         "terminal clients still come in"
     );
+}
+
+/// A league whose viewer account has a password: the page asks for it,
+/// says so when it is wrong, and follows the auction once it is right; two
+/// players, so the end of the round comes quickly: every squad is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protected_viewer_account_asks_for_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let toml = std::fs::read_to_string(config.join("league.toml")).unwrap();
+    assert!(
+        toml.contains("viewer_open = true"),
+        "the bundled league changed"
+    );
+    let league = dir.path().join("league.toml");
+    std::fs::write(
+        &league,
+        toml.replace("viewer_open = true", "viewer_open = false"),
+    )
+    .unwrap();
+    let players = std::fs::read_to_string(config.join("players.csv")).unwrap();
+    let two: Vec<&str> = players.lines().take(3).collect();
+    std::fs::write(dir.path().join("players.csv"), two.join("\n") + "\n").unwrap();
+    let env = [("AUCTION_PASSWORD_VIEWER", "viewer-pw-123")];
+    let args = ["--league", league.to_str().unwrap()];
+    let s = start_server_env(&dir.path().join("data"), "127.0.0.1:0", &args, &env);
+
+    let mut b = Browser::launch().await;
+    b.open(&format!("http://{}/", s.addr), 390, 844, true).await;
+    let asking = "!!(document.getElementById('login') || {}).open";
+    b.wait_for(asking, Duration::from_secs(10)).await;
+    let submit = |pw: &str| {
+        format!(
+            "document.getElementById('password').value = {pw:?}; document.getElementById('login-form').requestSubmit(); true"
+        )
+    };
+    b.eval(&submit("not-the-password")).await;
+    b.wait_for(
+        &format!("{asking} && {}", shows("login-error", "Wrong password")),
+        Duration::from_secs(5),
+    )
+    .await;
+    b.eval(&submit("viewer-pw-123")).await;
+    b.wait_for(&shows("conn", "live"), Duration::from_secs(5))
+        .await;
+    assert_eq!(b.eval(asking).await, false);
+    assert_eq!(b.text("league").await, "IPL 2026 Mega Auction");
+
+    let as_user = |user: &str, args: &[&str]| ok(ctl(&s.url, user, &pw(user), args));
+    as_user("presenter", &["start", "--seed", "1"]);
+    as_user("presenter", &["nominate", "pant"]);
+    as_user("mi", &["bid", "MI", "2.4cr"]);
+    as_user("presenter", &["sold"]);
+    as_user("presenter", &["next"]);
+    as_user("presenter", &["unsold"]);
+    let complete = "!document.getElementById('complete').hidden";
+    b.wait_for(complete, WITHIN).await;
+    assert!(
+        b.text("complete-title")
+            .await
+            .contains("accelerated round next")
+    );
+    assert!(
+        b.text("complete-summary")
+            .await
+            .contains("1 sold · 1 unsold")
+    );
+    let squads = b.text("squads").await;
+    assert!(
+        squads.contains("MI") && squads.contains("Rishabh Pant ₹2.4 Cr"),
+        "{squads}"
+    );
+    assert_eq!(b.errors, Vec::<String>::new(), "JavaScript errors");
 }

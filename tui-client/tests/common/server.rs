@@ -49,7 +49,13 @@ pub fn start_server_on(data: &Path, listen: &str) -> Server {
 
 /// Starts a server with `extra` flags.
 pub fn start_server_with(data: &Path, listen: &str, extra: &[&str]) -> Server {
+    start_server_env(data, listen, extra, &[])
+}
+
+/// Starts a server with `extra` flags and environment variables.
+pub fn start_server_env(data: &Path, listen: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(server_bin());
+    cmd.envs(env.iter().copied());
     cmd.args([
         "--data",
         data.to_str().unwrap(),
