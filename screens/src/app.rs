@@ -225,6 +225,8 @@ impl Replica {
 
 /// Who is logged in, and how the link is doing.
 pub struct SessionStatus {
+    /// The server of the login form's last login (to offer it again).
+    pub server: Option<String>,
     pub user: String,
     pub access: Option<Access>,
     pub conn: LinkState,
@@ -278,6 +280,7 @@ impl App {
                 ceiling_count: None,
             },
             session: SessionStatus {
+                server: None,
                 user: String::new(),
                 access: None,
                 conn: LinkState::Connecting,
@@ -466,12 +469,23 @@ impl App {
                     form.busy = false;
                     form.password.clear();
                 }
-                None => {
-                    self.session.conn = LinkState::Disconnected {
-                        reason: message,
-                        retry_in_ms: 0,
-                    };
-                }
+                // Logged in, then the login ended (password changed, logged
+                // out elsewhere): back to the login screen, saying why.
+                None => match self.session.server.clone() {
+                    Some(server) => {
+                        let mut form = LoginForm::new(&server, &self.session.user);
+                        form.error = Some(message);
+                        self.ui.login = Some(form);
+                        self.ui.mode = Mode::Normal;
+                        self.session.conn = LinkState::Connecting;
+                    }
+                    None => {
+                        self.session.conn = LinkState::Disconnected {
+                            reason: message,
+                            retry_in_ms: 0,
+                        };
+                    }
+                },
             },
             NetEvent::Done(text) => self.flash(text, false),
             NetEvent::Presence(online) => self.replica.online = Some(online.into_iter().collect()),
@@ -712,6 +726,7 @@ impl App {
                 }
                 form.busy = true;
                 form.error = None;
+                self.session.server = Some(form.server.trim().to_string());
                 return vec![Effect::Login {
                     server: form.server.trim().to_string(),
                     user: form.user.trim().to_string(),

@@ -198,7 +198,7 @@ async fn notice(sess: &mut Option<ClientSession>) -> Notice {
 /// What the client is told when the server ends the connection.
 fn close_frame(end: &End) -> Option<Message> {
     let (code, reason) = match end {
-        End::Shutdown => (CloseCode::Away, "server shutting down"),
+        End::Shutdown => (CloseCode::Restart, "server restarting"),
         End::Idle => (CloseCode::Away, "idle timeout"),
         End::TooLarge => (CloseCode::Size, "message over 64 KiB"),
         End::Lagging => (CloseCode::Again, "too far behind; reconnect"),

@@ -3,9 +3,10 @@
 
 mod common_league;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use auction_proto::{Command, Money, PlayerId, RejectCode, TeamCode};
+use auction_proto::{Access, Actor, Command, Money, PlayerId, RejectCode, TeamCode};
 use auction_server::engine::{Catchup, EngineConfig, spawn};
 use auction_server::store::{SCHEMA_VERSION, Store, StoreError};
 use common_league::*;
@@ -399,4 +400,69 @@ async fn a_flood_from_other_accounts_cannot_make_a_retry_apply_twice() {
         "the retry was not answered as the first time"
     );
     assert_eq!(engine.seq(), seq, "the retry was applied again");
+}
+
+/// A restart mid-lot: the lot clock does not run down while the server is
+/// away. A clean stop pauses the auction with the time the lot had; after
+/// a crash the lot comes back paused with the time it had at the last
+/// recorded event. The presenter resumes it.
+#[tokio::test]
+async fn a_restart_mid_lot_brings_the_lot_back_paused_with_its_time() {
+    use auction_proto::{Phase, Timer};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let league = auction_server::league::bundled().league; // 30 s lots
+    let now = Arc::new(AtomicU64::new(1_800_000_000_000));
+    let config = {
+        let now = now.clone();
+        EngineConfig {
+            clock: Arc::new(move || now.load(Ordering::SeqCst)),
+            ..EngineConfig::default()
+        }
+    };
+    let presenter = Actor::new("presenter", Access::Presenter);
+    let frozen = |state: &auction_proto::State| match state.lot.as_ref().and_then(|l| l.timer) {
+        Some(Timer::Frozen { remaining_ms }) if state.phase == Phase::Paused => Some(remaining_ms),
+        _ => None,
+    };
+
+    // A clean stop 10 s into the lot: 20 s left, kept.
+    let (engine, task) = spawn(Store::open(dir.path()).unwrap(), &league, config.clone()).unwrap();
+    open_lot(&engine, 1).await;
+    now.fetch_add(10_000, Ordering::SeqCst);
+    drop(engine);
+    task.await.unwrap().unwrap();
+    now.fetch_add(600_000, Ordering::SeqCst); // ten minutes down
+    let (engine, task) = spawn(Store::open(dir.path()).unwrap(), &league, config.clone()).unwrap();
+    let state = engine.snapshot().await.unwrap().state;
+    assert_eq!(frozen(&state), Some(20_000), "{:?}", state.lot);
+    engine
+        .submit(presenter.clone(), None, Command::Resume)
+        .await
+        .unwrap();
+    let state = engine.snapshot().await.unwrap().state;
+    let Some(Timer::Running { deadline_ms }) = state.lot.as_ref().and_then(|l| l.timer) else {
+        panic!("{:?}", state.lot);
+    };
+    assert_eq!(
+        deadline_ms - now.load(Ordering::SeqCst),
+        20_000,
+        "the lot resumes with its time"
+    );
+
+    // A crash (the task stops without its clean end) 5 s after the resume:
+    // the lot comes back with the time it had at the resume, 20 s.
+    now.fetch_add(5_000, Ordering::SeqCst);
+    task.abort();
+    let _ = task.await;
+    drop(engine);
+    now.fetch_add(600_000, Ordering::SeqCst);
+    let (engine, _task) = spawn(Store::open(dir.path()).unwrap(), &league, config).unwrap();
+    let state = engine.snapshot().await.unwrap().state;
+    assert_eq!(frozen(&state), Some(20_000), "{:?}", state.lot);
+    let history = engine.history(0, 100).await.unwrap();
+    let last = history.last().unwrap();
+    assert!(
+        matches!(last.event, auction_proto::Event::Paused { .. }) && last.actor.user == "system"
+    );
 }

@@ -381,6 +381,11 @@ async fn through_engine(
     assert_eq!(live.0, shadow, "the engine differs from the pure step");
     drop(engine);
     task.await.unwrap().unwrap();
+    // A clean stop pauses a running lot clock (and nothing else changes).
+    let mut live = live;
+    if let Some(pause) = auction_server::engine::rules::downtime_pause(&live.0, 1_000_000) {
+        live.0.apply(&pause);
+    }
     let (again, task) = spawn(Store::open(dir.path()).unwrap(), &league(), config()).unwrap();
     let recovered = (
         again.snapshot().await.unwrap().state,

@@ -233,6 +233,7 @@ async fn a_session_is_closed_when_its_password_changes() {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, mi.channel.wait()).await {
             Ok(Some(ChannelMsg::Close)) | Ok(None) => break,
+            Ok(Some(ChannelMsg::Data { data })) => mi.parser.process(&data),
             Ok(Some(_)) => {}
             Err(_) => panic!("the session outlived its revoked login"),
         }
@@ -243,6 +244,29 @@ async fn a_session_is_closed_when_its_password_changes() {
         "closed only after {:?}",
         t.elapsed()
     );
+    // And the owner is told why, on his own terminal.
+    assert!(
+        mi.text().contains("Your session has ended"),
+        "{}",
+        mi.text()
+    );
+}
+
+/// A server that stops tells every SSH user, on his terminal, that it is
+/// restarting and how to come back, before the session closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_users_are_told_the_server_is_restarting() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server(dir.path()).await;
+    let (addr, _) = running.ssh.clone().unwrap();
+    let mut mi = Screen::open(addr, "mi", Some(&password("mi")), 100, 30).await;
+    mi.wait_for("team MI").await;
+    running.shutdown_token().cancel();
+    let status = mi.until_closed().await;
+    assert_eq!(status, Some(0));
+    let text = mi.text();
+    assert!(text.contains("The auction server is restarting"), "{text}");
+    assert!(text.contains("reconnect in a moment"), "{text}");
 }
 
 /// Attack #6: the admin's import prompt over SSH named the server's own

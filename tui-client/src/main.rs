@@ -135,6 +135,9 @@ fn interactive(
             }),
             _ => None,
         };
+        if login.is_some() {
+            app.session.server = Some(server.clone());
+        }
         let link = login.clone().map(|l| host.connect(l));
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -27,6 +28,10 @@ pub enum NetError {
     Io(#[from] tungstenite::Error),
     #[error("the server closed the connection{}", .0.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
     Closed(Option<String>),
+    /// The server ended this login (logged out, password changed, expired:
+    /// close code 1008): only a new login helps.
+    #[error("{0}")]
+    Ended(String),
     #[error("the server sent something this client does not understand: {0}")]
     Protocol(String),
     #[error("{message}")]
@@ -234,6 +239,9 @@ impl WsClient {
                     let msg = serde_json::from_str(&t)
                         .map_err(|e| NetError::Protocol(format!("{e}: {t}")))?;
                     return Ok((msg, t.to_string()));
+                }
+                Some(Ok(Message::Close(Some(frame)))) if frame.code == CloseCode::Policy => {
+                    return Err(NetError::Ended(frame.reason.to_string()));
                 }
                 Some(Ok(Message::Close(frame))) => {
                     return Err(NetError::Closed(

@@ -248,6 +248,7 @@ async fn connection(
             msg = conn.recv_raw() => {
                 let msg = match msg {
                     Ok((m, _)) => m,
+                    Err(NetError::Ended(reason)) => return End::LoginFailed(reason),
                     Err(e) => return lost(e.to_string()),
                 };
                 last_heard = tokio::time::Instant::now();

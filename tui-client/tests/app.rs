@@ -443,3 +443,39 @@ fn q_asks_before_leaving_an_open_lot() {
     let mut idle = Script::new().app("mi", team("MI"));
     assert_eq!(idle.on_key(key('q')), [Effect::Quit]);
 }
+
+/// A login that ends while the screen runs (the admin changed the
+/// password, a logout elsewhere) takes the screen back to the login form,
+/// with the reason and the same server and account, instead of an endless
+/// OFFLINE.
+#[test]
+fn an_ended_login_goes_back_to_the_login_screen_with_the_reason() {
+    let mut app = App::with_login(Keymap::defaults(), NOW, "ws://10.0.0.5:7878/ws", "mi");
+    for c in "secret-pw".chars() {
+        app.on_key(key(c));
+    }
+    let effects = app.on_key(code(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Login { .. }]),
+        "{effects:?}"
+    );
+    let script = lot_with_bids();
+    app.on_net(NetEvent::Welcome {
+        user: "mi".into(),
+        access: team("MI"),
+        snapshot: Some(auction_proto::Snapshot {
+            seq: 0,
+            state: script.start.clone(),
+        }),
+    });
+    assert!(app.ui.login.is_none());
+    let reason = "session ended (logged out, password changed or expired): log in again";
+    app.on_net(NetEvent::LoginFailed(reason.into()));
+    let form = app.ui.login.as_ref().expect("the login screen again");
+    assert_eq!(form.error.as_deref(), Some(reason));
+    assert_eq!(
+        (form.server.as_str(), form.user.as_str()),
+        ("ws://10.0.0.5:7878/ws", "mi")
+    );
+    assert!(form.password.is_empty() && !form.busy);
+}

@@ -285,3 +285,41 @@ async fn presenter_snapshot(presenter: &mut auction_tui::net::WsClient) -> aucti
         }
     }
 }
+
+/// The admin changes a team's password: that team's open session ends at
+/// once with the server's reason (the screen goes back to its login form),
+/// instead of retrying a login that can only fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_password_ends_the_session_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let link = session::spawn(Login {
+        server: s.url.clone(),
+        user: "mi".into(),
+        password: pw("mi"),
+        trust: Default::default(),
+    });
+    let (_out, mut rx) = (link.out, link.events);
+    while !matches!(next(&mut rx).await, NetEvent::Welcome { .. }) {}
+    let mut admin = auction_tui::net::WsClient::connect(&s.url, &Default::default())
+        .await
+        .unwrap();
+    admin.login("admin", &pw("admin")).await.unwrap();
+    let set = auction_proto::msg::ClientMsg::SetPassword {
+        user: "mi".into(),
+        password: "a brand new password".into(),
+    };
+    admin.send(&set).await.unwrap();
+    let t = std::time::Instant::now();
+    loop {
+        match next(&mut rx).await {
+            NetEvent::LoginFailed(reason) => {
+                assert!(reason.contains("password changed"), "{reason}");
+                break;
+            }
+            NetEvent::Disconnected { reason, .. } => panic!("retrying a dead login: {reason}"),
+            _ => {}
+        }
+    }
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}

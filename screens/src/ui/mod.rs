@@ -107,15 +107,30 @@ pub(crate) fn conn_span(app: &App, theme: Theme) -> Span<'static> {
             Span::styled(format!("● online{rtt}"), theme.ok())
         }
         LinkState::Connecting => Span::styled("… connecting".to_string(), theme.warn()),
-        LinkState::Disconnected { retry_in_ms, .. } if *retry_in_ms > 0 => Span::styled(
+        LinkState::Disconnected {
+            retry_in_ms,
+            reason,
+        } if *retry_in_ms > 0 => Span::styled(
             format!(
-                "○ OFFLINE, retrying in {:.1} s",
+                "○ OFFLINE ({}), retrying in {:.1} s",
+                short_reason(reason),
                 *retry_in_ms as f64 / 1000.0
             ),
             theme.error(),
         ),
         LinkState::Disconnected { .. } => Span::styled("○ OFFLINE".to_string(), theme.error()),
     }
+}
+
+/// Why the link dropped, in a few words: the server's own words when it
+/// said ("server restarting"), else the first of ours.
+fn short_reason(reason: &str) -> String {
+    let said = reason.rsplit(": ").next().unwrap_or(reason);
+    let mut short: String = said.chars().take(32).collect();
+    if said.chars().count() > 32 {
+        short.push('…');
+    }
+    short
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::ceiling_tree::CeilingTree;
 use super::proxy::Ceilings;
-use super::rules::next_tick_ms;
+use super::rules::{downtime_pause, next_tick_ms};
 use super::step::{Step, set_ceiling, step};
 use crate::store::{Store, StoreError};
 
@@ -363,6 +363,7 @@ pub fn spawn(
         config,
     };
     engine.remember_from_log()?;
+    engine.pause_after_crash()?;
     tracing::info!(
         seq = engine.seq,
         replayed = recovered.replayed,
@@ -400,8 +401,53 @@ impl Engine {
         Ok(())
     }
 
+    /// A log that ends with a lot clock running was not stopped cleanly
+    /// (a clean stop pauses it): the lot comes back paused with the time it
+    /// had at the last recorded event, for the presenter to resume. Nobody
+    /// loses a lot to the downtime.
+    fn pause_after_crash(&mut self) -> Result<(), StoreError> {
+        let last_at = match self.seq {
+            0 => return Ok(()),
+            seq => self
+                .store
+                .entries_after(seq - 1, 1)?
+                .first()
+                .map(|e| e.at_ms),
+        };
+        if let Some(pause) = last_at.and_then(|at| downtime_pause(&self.state, at)) {
+            self.state.apply(&pause);
+            let now = (self.config.clock)();
+            self.record(Actor::system(), None, pause, now)?;
+            self.fresh.clear();
+            self.store.flush_blocking()?;
+            self.durable.store(self.seq, Ordering::Release);
+            tracing::info!(
+                seq = self.seq,
+                "a lot clock was running at the crash: the auction is paused"
+            );
+        }
+        Ok(())
+    }
+
+    /// A clean stop pauses a running lot clock with the time it has left.
+    fn pause_at_stop(&mut self) -> Result<(), StoreError> {
+        let now = (self.config.clock)();
+        if let Some(pause) = downtime_pause(&self.state, now) {
+            self.state.apply(&pause);
+            self.record(Actor::system(), None, pause, now)?;
+            tracing::info!(
+                seq = self.seq,
+                "stopping with a lot clock running: the auction is paused"
+            );
+        }
+        Ok(())
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Request>) -> Result<(), StoreError> {
-        let result = self.serve(&mut rx).await;
+        let mut result = self.serve(&mut rx).await;
+        if result.is_ok() {
+            result = self.pause_at_stop();
+        }
         if let Err(e) = &result {
             tracing::error!(error = %e, "engine stopped on a storage error");
         }

@@ -366,6 +366,27 @@ fn extended_timer(state: &State, timer: Option<Timer>, now_ms: u64) -> Option<Ti
     })
 }
 
+/// The pause that keeps a running lot clock from running down while the
+/// server is not there: with the time left as of `since_ms` (the stop, or
+/// after a crash the last recorded event), and never less than a bid would
+/// leave. `None` when no lot clock runs.
+pub fn downtime_pause(state: &State, since_ms: u64) -> Option<Event> {
+    let clock = state.rules.clock?;
+    let lot = state.lot.as_ref().filter(|l| l.rtm.is_none())?;
+    let Some(Timer::Running { deadline_ms }) = lot.timer else {
+        return None;
+    };
+    if state.phase != Phase::Running {
+        return None;
+    }
+    let left = deadline_ms
+        .saturating_sub(since_ms)
+        .max(secs(clock.min_seconds_after_bid));
+    Some(Event::Paused {
+        remaining_ms: Some(left),
+    })
+}
+
 /// A proxy bid for `code`: checked exactly as that team's own bid would be
 /// (the team is the actor, so it is authorized), marked automatic.
 pub fn proxy_bid(state: &State, code: &TeamCode, amount: Money, now_ms: u64) -> Decision {

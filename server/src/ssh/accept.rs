@@ -79,14 +79,16 @@ impl Arrival {
         let handle = session.handle();
         let shutdown = self.app.shutdown.clone();
         tokio::pin!(session);
+        // On a stop, each session first tells its user (a second at most).
+        let restarting = "the auction server is restarting";
         let bye = tokio::select! {
             _ = &mut session => return,
-            () = shutdown.cancelled() => "the auction server is shutting down",
+            () = shutdown.cancelled() => restarting,
             () = tokio::time::sleep(self.deadline) => {
                 if logged_in.load(Ordering::Relaxed) {
                     tokio::select! {
                         _ = &mut session => return,
-                        () = shutdown.cancelled() => "the auction server is shutting down",
+                        () = shutdown.cancelled() => restarting,
                     }
                 } else {
                     tracing::debug!(%peer, "no SSH login in time");
@@ -94,6 +96,9 @@ impl Arrival {
                 }
             }
         };
+        if bye == restarting {
+            let _ = tokio::time::timeout(Duration::from_secs(1), &mut session).await;
+        }
         let _ = handle
             .disconnect(Disconnect::ByApplication, bye.into(), String::new())
             .await;

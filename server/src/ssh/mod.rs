@@ -539,6 +539,11 @@ impl Resizes {
 }
 
 /// One session: owns the terminal and the app until the owner leaves.
+/// Told to an SSH user whose session the server closes as it stops.
+pub const GOODBYE_RESTART: &str = "\r\nThe auction server is restarting. Nothing was lost: reconnect in a moment with the same ssh command.\r\n";
+/// Told to an SSH user whose login ended.
+pub const GOODBYE_ENDED: &str = "\r\nYour session has ended (the password was changed, or you were logged out): connect again to log in.\r\n";
+
 async fn run_session(
     app: Arc<Context>,
     session: Session,
@@ -560,11 +565,18 @@ async fn run_session(
         input_tx.clone(),
         async move |chunk| writer_handle.data(channel, chunk).await.is_ok(),
     ));
-    // Close the session when its login ends (password changed, logged out, expired).
+    // Close the session when its login ends (password changed, logged out,
+    // expired) or the server stops, and say which before it closes.
+    let why = Arc::new(std::sync::OnceLock::<&'static str>::new());
     let watch = {
         let (ended, tx) = (app.auth.session_end(&session), input_tx.clone());
+        let (stop, why) = (app.shutdown.clone(), why.clone());
         tokio::spawn(async move {
-            ended.await;
+            let said = tokio::select! {
+                () = ended => GOODBYE_ENDED,
+                () = stop.cancelled() => GOODBYE_RESTART,
+            };
+            let _ = why.set(said);
             let _ = tx.send(Input::Closed).await;
         })
     };
@@ -596,9 +608,13 @@ async fn run_session(
                     event_loop::run(&mut terminal, &mut screens, input_rx, &mut host, Some(link))
                         .await
                         .map(|_| ());
-                // Give the owner's terminal back as it was.
+                // Give the owner's terminal back as it was, then say why.
                 let out = terminal.backend_mut();
                 let _ = execute!(out, cursor::Show, term::LeaveAlternateScreen);
+                if let Some(said) = why.get() {
+                    let _ = std::io::Write::write_all(out, said.as_bytes());
+                    let _ = std::io::Write::flush(out);
+                }
                 r
             }
             Err(e) => Err(e),
