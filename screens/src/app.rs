@@ -488,7 +488,7 @@ impl App {
                 },
             },
             NetEvent::Done(text) => self.flash(text, false),
-            NetEvent::Presence(online) => self.replica.online = Some(online.into_iter().collect()),
+            NetEvent::Presence(online) => self.presence(online),
             NetEvent::Shortlist(entries) => self.replica.shortlist = entries,
             NetEvent::Ceilings(ceilings) => self.replica.ceilings = ceilings,
             NetEvent::CeilingCount { player, teams } => {
@@ -496,6 +496,33 @@ impl App {
             }
             NetEvent::History(entries) => self.merge_history(entries),
         }
+    }
+
+    /// Who is connected now; the room is told when a team's owner drops
+    /// while a lot is open.
+    fn presence(&mut self, online: Vec<String>) {
+        let now: std::collections::BTreeSet<String> = online.into_iter().collect();
+        let lot_open = self.replica.state.as_ref().is_some_and(|s| s.lot.is_some());
+        if let (Some(before), Some(state), true) =
+            (&self.replica.online, &self.replica.state, lot_open)
+        {
+            let gone: Vec<String> = state
+                .teams
+                .iter()
+                .filter(|t| {
+                    let account = t.team.code.account();
+                    before.contains(&account) && !now.contains(&account)
+                })
+                .map(|t| t.team.code.to_string())
+                .collect();
+            if !gone.is_empty() {
+                self.flash(
+                    format!("{}'s owner went offline during the lot", gone.join(", ")),
+                    true,
+                );
+            }
+        }
+        self.replica.online = Some(now);
     }
 
     /// The host's answer to [`Effect::ReadFile`]: the file's text is sent

@@ -398,3 +398,104 @@ fn a_team_sets_sees_and_cancels_its_proxy_ceiling() {
     let screen = render(&presenter, 120, 36);
     assert!(screen.contains("2 teams hold a proxy ceiling"), "{screen}");
 }
+
+/// The whole pool through the hammer: the big screen's end of the night
+/// (every squad with prices, the top buys, the unsold count and what comes
+/// next), at 80x24 and 200x60.
+#[test]
+fn the_big_screen_at_the_end_of_the_round() {
+    let mut s = Script::new();
+    s.presenter(Command::Start { seed: Some(2) });
+    let teams = [
+        "MI", "CSK", "RCB", "KKR", "DC", "RR", "PBKS", "SRH", "GT", "LSG",
+    ];
+    let mut i = 0;
+    while s.state.next_in_queue().is_some() {
+        s.presenter(Command::Next);
+        if i % 7 == 3 {
+            s.presenter(Command::Unsold);
+        } else {
+            let base = s.state.next_bid().unwrap().as_lakh();
+            s.bid(teams[i % teams.len()], base + (i as u64 % 5) * 20);
+            s.presenter(Command::Sold);
+        }
+        i += 1;
+    }
+    let mut app = s.app("viewer", Access::Viewer);
+    app.ui.banner = None; // the last SOLD banner has had its seconds
+    for (w, h) in [(80, 24), (200, 60)] {
+        let screen = render(&app, w, h);
+        insta::assert_snapshot!(format!("viewer_round_complete_{w}x{h}"), screen);
+        assert!(
+            screen.contains("unsold · accelerated round next"),
+            "{screen}"
+        );
+        assert!(screen.contains("top buys"), "{screen}");
+    }
+    let big = render(&app, 200, 60);
+    assert!(
+        big.contains(" MI ") && big.contains("left"),
+        "every squad: {big}"
+    );
+}
+
+/// The lot clock on the big screen turns red in its last 10 s.
+#[test]
+fn the_big_screen_clock_turns_red_in_the_last_ten_seconds() {
+    use ratatui::style::Color;
+    let reds = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        terminal
+            .draw(|f| auction_screens::ui::draw(f, app))
+            .unwrap();
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|c| c.fg == Color::LightRed && c.symbol() != " ")
+            .count()
+    };
+    let s = lot_with_bids();
+    let mut app = s.app("viewer", Access::Viewer);
+    let deadline = match s.state.lot.as_ref().and_then(|l| l.timer) {
+        Some(auction_proto::Timer::Running { deadline_ms }) => deadline_ms,
+        other => panic!("{other:?}"),
+    };
+    app.ui.now_ms = deadline - 20_000;
+    assert_eq!(reds(&app), 0, "20 s left: not red yet");
+    app.ui.now_ms = deadline - 9_000;
+    assert!(reds(&app) > 20, "9 s left: the clock's digits are red");
+}
+
+/// The presenter's board marks each team's owner here (●) or away (○), and
+/// says so when an owner drops while a lot is open.
+#[test]
+fn the_presenter_sees_who_is_here_and_who_dropped() {
+    let script = lot_with_bids();
+    let mut app = script.app("presenter", presenter());
+    app.on_net(NetEvent::Presence(vec![
+        "mi".into(),
+        "csk".into(),
+        "presenter".into(),
+    ]));
+    let screen = render(&app, 120, 36);
+    assert!(
+        screen.contains("MI ●") && screen.contains("CSK ●") && screen.contains("RCB ○"),
+        "{screen}"
+    );
+    assert!(app.ui.flash.is_none());
+    app.on_net(NetEvent::Presence(vec!["csk".into(), "presenter".into()]));
+    let flash = app.ui.flash.clone().expect("the drop is told");
+    assert!(flash.text.contains("MI's owner went offline"), "{flash:?}");
+    let screen = render(&app, 120, 36);
+    assert!(screen.contains("MI ○"), "{screen}");
+    // A team owner's own screen shows no presence marks.
+    let mut team_app = script.app("mi", team("MI"));
+    team_app.on_net(NetEvent::Presence(vec!["mi".into()]));
+    let screen = render(&team_app, 120, 36);
+    assert!(
+        !screen.contains("MI ●") && !screen.contains("CSK ○"),
+        "{screen}"
+    );
+}

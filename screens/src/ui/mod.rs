@@ -284,7 +284,7 @@ pub(crate) fn player_tags(p: &auction_proto::Player) -> String {
     tags.join(" · ")
 }
 
-fn clock_text(app: &App, state: &State, lot: &Lot) -> Option<String> {
+pub(crate) fn clock_text(app: &App, state: &State, lot: &Lot) -> Option<String> {
     let timer = lot.timer?;
     let ms = match (state.phase, timer) {
         (Phase::Paused, t) => t.remaining_ms(app.ui.now_ms),
@@ -526,7 +526,9 @@ fn team_board(
 ) {
     let leader = state.leader().map(|b| b.team.clone());
     // Narrow terminals drop the "spent" column and tighten the rest.
-    let wide = area.width >= 58;
+    let wide = area.width >= 60;
+    // The room sees whose owner is connected (● here, ○ away).
+    let online = app.replica.online.as_ref().filter(|_| app.is_room());
     let rows: Vec<Row> = state
         .teams
         .iter()
@@ -534,12 +536,19 @@ fn team_board(
         .map(|(i, t)| {
             let marker = if mark == Some(i) { "▶" } else { " " };
             let own = app.own_team() == Some(&t.team.code);
+            let here = online.map(|o| o.contains(&t.team.code.account()));
+            let mut code = vec![Span::styled(
+                t.team.code.to_string(),
+                theme.team(t.team.colour),
+            )];
+            match here {
+                Some(true) => code.push(Span::styled(" ●", theme.ok())),
+                Some(false) => code.push(Span::styled(" ○", theme.dim())),
+                None => {}
+            }
             let mut cells = vec![
                 Cell::from(marker),
-                Cell::from(Span::styled(
-                    t.team.code.to_string(),
-                    theme.team(t.team.colour),
-                )),
+                Cell::from(Line::from(code)),
                 Cell::from(t.purse.to_string()),
                 Cell::from(state.max_bid(t).to_string()),
                 Cell::from(format!("{}/{}", t.squad.len(), state.rules.squad_max)),
@@ -561,7 +570,7 @@ fn team_board(
         .collect();
     let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
         (
-            [1, 5, 10, 10, 6, 5, 10]
+            [1, 7, 10, 10, 6, 5, 10]
                 .into_iter()
                 .map(Constraint::Length)
                 .collect(),
@@ -569,7 +578,7 @@ fn team_board(
         )
     } else {
         (
-            [1, 4, 9, 9, 5, 3]
+            [1, 6, 9, 9, 5, 3]
                 .into_iter()
                 .map(Constraint::Length)
                 .collect(),
