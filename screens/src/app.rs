@@ -46,6 +46,28 @@ pub enum LinkState {
     Disconnected { reason: String, retry_in_ms: u64 },
 }
 
+/// What a team owner's screen shows beside the lot (`v` cycles).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TeamView {
+    /// Every team's purse and squad.
+    #[default]
+    Board,
+    /// The players left and to come.
+    Pool,
+    /// The team's own budget.
+    Budget,
+}
+
+impl TeamView {
+    fn next(self) -> TeamView {
+        match self {
+            TeamView::Board => TeamView::Pool,
+            TeamView::Pool => TeamView::Budget,
+            TeamView::Budget => TeamView::Board,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tab {
     Auction,
@@ -77,6 +99,7 @@ pub enum PromptKind {
     ImportPlayers,
     Shortlist,
     Ceiling,
+    PoolFilter,
     RequestAccelerated { team: TeamCode },
     RtmRaise { team: TeamCode },
     Search,
@@ -243,6 +266,10 @@ pub struct Ui {
     /// The team chosen for paddle bids (index into the teams).
     pub team_cursor: usize,
     pub player_cursor: usize,
+    /// A team owner's view beside the lot, its pool filter and cursor.
+    pub team_view: TeamView,
+    pub pool: crate::pool::PoolQuery,
+    pub pool_cursor: usize,
     pub filter: String,
     pub now_ms: u64,
     pub keymap: Keymap,
@@ -294,6 +321,9 @@ impl App {
                 tab: Tab::Auction,
                 team_cursor: 0,
                 player_cursor: 0,
+                team_view: TeamView::Board,
+                pool: Default::default(),
+                pool_cursor: 0,
                 filter: String::new(),
                 now_ms,
                 keymap,
@@ -342,6 +372,14 @@ impl App {
         match action.scope() {
             Scope::Everyone => true,
             Scope::Team => self.own_team().is_some(),
+            // The arrows also move through a team owner's pool.
+            Scope::Admin
+                if matches!(action, Action::Up | Action::Down)
+                    && self.own_team().is_some()
+                    && self.ui.team_view == TeamView::Pool =>
+            {
+                true
+            }
             Scope::Room => self.is_room() && (self.ui.tab == Tab::Auction || !self.is_admin()),
             Scope::Admin => {
                 self.is_admin()
@@ -654,15 +692,9 @@ impl App {
         let Some(s) = &self.replica.state else {
             return Vec::new();
         };
-        let f = self.ui.filter.to_lowercase();
         s.players
             .iter()
-            .filter(|p| {
-                f.is_empty()
-                    || p.player.name.to_lowercase().contains(&f)
-                    || p.player.set.to_lowercase().contains(&f)
-                    || p.player.country.to_lowercase().contains(&f)
-            })
+            .filter(|p| crate::pool::matches(p, &self.ui.filter, false))
             .collect()
     }
 
@@ -770,10 +802,10 @@ impl App {
 
     fn prompt(&mut self, kind: PromptKind, label: impl Into<String>) {
         let secret = matches!(kind, PromptKind::Password { .. });
-        let input = if kind == PromptKind::Search {
-            self.ui.filter.clone()
-        } else {
-            String::new()
+        let input = match kind {
+            PromptKind::Search => self.ui.filter.clone(),
+            PromptKind::PoolFilter => self.ui.pool.filter.clone(),
+            _ => String::new(),
         };
         self.ui.mode = Mode::Prompt(Prompt {
             kind,
@@ -854,6 +886,7 @@ impl App {
         match action.scope() {
             Scope::Everyone => self.dialog_action(action),
             Scope::Team => self.team_action(action, &state),
+            Scope::Admin if self.own_team().is_some() => self.team_action(action, &state),
             Scope::Room if action.confirms() => self.room_confirm(action, &state),
             Scope::Room => self.room_action(action, &state),
             Scope::Admin if action.navigates() => self.admin_navigate(action, &state),
@@ -946,6 +979,11 @@ impl App {
                 self.prompt(PromptKind::Ceiling, label);
                 Vec::new()
             }
+            Action::TeamView
+            | Action::PoolFilter
+            | Action::PoolSort
+            | Action::Up
+            | Action::Down => self.team_view_action(action, state),
             Action::Shortlist => {
                 let on_block = state
                     .lot
@@ -957,10 +995,48 @@ impl App {
                     PromptKind::Shortlist,
                     format!("Shortlist: player, target, note — or -player to remove{on_block}"),
                 );
+                // From the pool: the chosen player, ready for a target.
+                if let (TeamView::Pool, Mode::Prompt(p)) = (self.ui.team_view, &mut self.ui.mode)
+                    && let Some(row) =
+                        crate::pool::pool(state, &self.ui.pool).get(self.ui.pool_cursor)
+                {
+                    p.input = format!("{}, ", row.entry.player.name);
+                }
                 Vec::new()
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A team owner's view beside the lot: which one, and the pool's
+    /// filter, order and cursor.
+    fn team_view_action(&mut self, action: Action, state: &State) -> Vec<Effect> {
+        match action {
+            Action::TeamView => {
+                self.ui.team_view = self.ui.team_view.next();
+            }
+            Action::PoolFilter => {
+                self.ui.team_view = TeamView::Pool;
+                self.prompt(
+                    PromptKind::PoolFilter,
+                    "Pool filter: words like bowler, overseas, uncapped, unsold, a set or a country",
+                );
+            }
+            Action::PoolSort => {
+                self.ui.team_view = TeamView::Pool;
+                self.ui.pool.by_base = !self.ui.pool.by_base;
+            }
+            Action::Up | Action::Down => {
+                let n = crate::pool::pool(state, &self.ui.pool).len().max(1);
+                let c = self.ui.pool_cursor.min(n - 1);
+                self.ui.pool_cursor = match action {
+                    Action::Down => (c + 1) % n,
+                    _ => (c + n - 1) % n,
+                };
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     /// The room: running the auction and paddle bids.
@@ -1306,6 +1382,11 @@ impl App {
             PromptKind::ImportPlayers => return self.ask_for_file(p),
             PromptKind::Search => {
                 self.ui.filter = input.to_string();
+                Vec::new()
+            }
+            PromptKind::PoolFilter => {
+                self.ui.pool.filter = input.to_string();
+                self.ui.pool_cursor = 0;
                 Vec::new()
             }
             PromptKind::PasswordUser => {

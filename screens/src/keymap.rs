@@ -32,6 +32,9 @@ pub enum Action {
     RtmDecline,
     Shortlist,
     Ceiling,
+    TeamView,
+    PoolFilter,
+    PoolSort,
     Start,
     Pause,
     Next,
@@ -108,7 +111,7 @@ impl Action {
     fn info(self) -> (&'static str, Scope) {
         use Scope::*;
         match self {
-            Action::Quit => ("quit", Everyone),
+            Action::Quit => ("quit (q asks first while a lot is open)", Everyone),
             Action::Help => ("show or hide this help", Everyone),
             Action::Cancel => ("close a dialog", Everyone),
             Action::Raise => ("bid the next valid amount", Team),
@@ -124,6 +127,9 @@ impl Action {
                 "proxy bid: the server bids for you up to a private ceiling",
                 Team,
             ),
+            Action::TeamView => ("beside the lot: teams, the pool, your budget", Team),
+            Action::PoolFilter => ("filter the pool (bowler, overseas, unsold, a set...)", Team),
+            Action::PoolSort => ("pool order: the round's, or by base price", Team),
             Action::Start => ("start the auction", Room),
             Action::Pause => ("pause / resume", Room),
             Action::Next => ("next player on the block", Room),
@@ -133,7 +139,10 @@ impl Action {
             Action::Sold => ("SOLD to the leader (confirm)", Room),
             Action::Unsold => ("unsold (confirm)", Room),
             Action::UndoBid => ("undo the last bid (confirm)", Room),
-            Action::UndoSale => ("reopen the last closed lot (confirm)", Room),
+            Action::UndoSale => (
+                "previous player: reopen the last closed lot, a sale refunded (confirm)",
+                Room,
+            ),
             Action::ResetLot => ("player back to the pool (confirm)", Room),
             Action::Accelerated => ("accelerated round of the unsold", Room),
             Action::TeamPrev => ("choose the previous team", Room),
@@ -142,9 +151,9 @@ impl Action {
             Action::PaddleAmount => ("chosen team bids a typed amount", Room),
             Action::TabNext => ("next tab", Admin),
             Action::TabPrev => ("previous tab", Admin),
-            Action::Up => ("move up", Admin),
-            Action::Down => ("move down", Admin),
-            Action::Search => ("filter players", Admin),
+            Action::Up => ("move up (the admin's lists, a team's pool)", Admin),
+            Action::Down => ("move down (the admin's lists, a team's pool)", Admin),
+            Action::Search => ("filter players (bowler, unsold, a set, a name...)", Admin),
             Action::AddPlayer => ("add a player", Admin),
             Action::ImportPlayers => ("import players from a CSV file", Admin),
             Action::EditBase => ("change the base price", Admin),
@@ -331,6 +340,27 @@ impl Keymap {
         self.keys(action)
             .first()
             .map_or_else(|| "—".into(), ToString::to_string)
+    }
+
+    /// Every action as a Markdown table (who, keys, what), in the help's
+    /// order: the README's key table is this, checked by a test.
+    pub fn markdown_table(&self) -> String {
+        let mut out = String::from("| who | keys | action |\n|---|---|---|\n");
+        for &a in Action::ALL {
+            let who = match a.scope() {
+                Scope::Everyone => "everyone",
+                Scope::Team => "team",
+                Scope::Room => "presenter, admin",
+                Scope::Admin => "admin",
+            };
+            let keys: Vec<String> = self.keys(a).iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!(
+                "| {who} | {} | {} |\n",
+                keys.join(" "),
+                a.describe()
+            ));
+        }
+        out
     }
 
     /// Help lines (`keys`, `what`) for the actions allowed here.

@@ -6,12 +6,14 @@
 //! through [`event_loop::Host`].
 
 pub mod app;
+pub mod budget;
 pub mod describe;
 pub mod event_loop;
 pub mod export;
 pub mod keymap;
 pub mod link;
 pub mod lookup;
+pub mod pool;
 pub mod prompt_parse;
 pub mod shortlist_edit;
 pub mod ui;

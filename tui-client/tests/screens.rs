@@ -499,3 +499,82 @@ fn the_presenter_sees_who_is_here_and_who_dropped() {
         "{screen}"
     );
 }
+
+/// A team owner's pool: `v` shows it beside the lot in the round's order
+/// (next up numbered), `F` filters it by words, `o` orders it by base
+/// price, the arrows choose a player and `s` puts him on the shortlist
+/// prompt. `v` again: the budget.
+#[test]
+fn a_team_looks_through_the_pool_and_plans_its_budget() {
+    use auction_screens::app::{Mode, TeamView};
+    use crossterm::event::KeyCode;
+    let mut script = lot_with_bids();
+    script.presenter(Command::Sold);
+    let mut app = script.app("mi", team("MI"));
+    app.ui.banner = None;
+    app.on_key(key('v'));
+    assert_eq!(app.ui.team_view, TeamView::Pool);
+    let screen = render(&app, 160, 40);
+    let next = script.state.next_in_queue().unwrap();
+    let next_name = &script.state.player(next).unwrap().player.name;
+    assert!(
+        screen.contains("Pool: 99 players in the round's order"),
+        "{screen}"
+    );
+    let first_row = screen
+        .lines()
+        .find(|l| l.contains(next_name.as_str()) && l.contains("to come"))
+        .unwrap();
+    assert!(
+        first_row.contains(" 1 "),
+        "next up is numbered: {first_row}"
+    );
+    let pool = auction_screens::pool::pool(&script.state, &app.ui.pool);
+    assert!(
+        pool.iter().all(|r| r.entry.player.name != "Rishabh Pant"),
+        "sold players are left out"
+    );
+
+    app.on_key(key('F'));
+    for c in "bowler overseas".chars() {
+        app.on_key(key(c));
+    }
+    app.on_key(code(KeyCode::Enter));
+    let state = script.state.clone();
+    let rows = auction_screens::pool::pool(&state, &app.ui.pool);
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|r| r.entry.player.overseas
+                    && r.entry.player.role == auction_proto::Role::Bowler)
+    );
+    app.on_key(key('o'));
+    let rows = auction_screens::pool::pool(&state, &app.ui.pool);
+    assert!(
+        rows.windows(2)
+            .all(|w| w[0].entry.player.base >= w[1].entry.player.base)
+    );
+    app.on_key(code(KeyCode::Down));
+    let chosen = rows[1].entry.player.name.clone();
+    app.on_key(key('s'));
+    match &app.ui.mode {
+        Mode::Prompt(p) => assert_eq!(p.input, format!("{chosen}, ")),
+        other => panic!("{other:?}"),
+    }
+    app.on_key(code(KeyCode::Esc));
+
+    app.on_key(key('v'));
+    assert_eq!(app.ui.team_view, TeamView::Budget);
+    let screen = render(&app, 160, 40);
+    for needed in [
+        "maximum bid now",
+        "still needed (to the minimum)  17",
+        "overseas places left",
+        "spent by role",
+    ] {
+        assert!(screen.contains(needed), "{needed}: {screen}");
+    }
+    // MI lost the lot to... MI led at ₹2.6 Cr: it bought Pant.
+    assert!(screen.contains("₹117.4 Cr"), "{screen}");
+}

@@ -98,3 +98,65 @@ fn a_wrong_password_is_shown_on_the_login_screen() {
     t.keys(&[&pw("mi"), "Enter"]);
     t.wait_for("team MI", Duration::from_secs(5));
 }
+
+/// A team owner's pool and budget views, and the big screen's countdown,
+/// through the real binaries in real terminals.
+#[test]
+fn the_owners_pool_and_the_big_screens_countdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let tui = env!("CARGO_BIN_EXE_auction-tui");
+    let env = format!(
+        "env HOME={} XDG_CONFIG_HOME={}/config",
+        home.path().display(),
+        home.path().display()
+    );
+    let owner = Tmux::start(
+        150,
+        40,
+        &format!(
+            "{env} AUCTION_PASSWORD={} {tui} --server {} --user mi",
+            pw("mi"),
+            s.url
+        ),
+    );
+    let big = Tmux::start(120, 40, &format!("{env} {tui} view --server {}", s.url));
+    owner.wait_for("● online", Duration::from_secs(10));
+    big.wait_for("● online", Duration::from_secs(10));
+    let presenter = |args: &[&str]| {
+        let out = ctl(&s.url, "presenter", &pw("presenter"), args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    presenter(&["start", "--seed", "4"]);
+
+    // The pool, filtered to the overseas fast bowlers, then the budget.
+    owner.keys(&["v"]);
+    owner.wait_for(
+        "Pool: 100 players in the round's order",
+        Duration::from_secs(2),
+    );
+    owner.keys(&["F"]);
+    owner.keys(&["overseas bowler", "Enter"]);
+    owner.wait_for("· overseas bowler", Duration::from_secs(2));
+    let screen = owner.screen();
+    assert!(
+        screen.contains("Kagiso Rabada") && !screen.contains("Yuzvendra Chahal"),
+        "{screen}"
+    );
+    owner.keys(&["v"]);
+    owner.wait_for("maximum bid now", Duration::from_secs(2));
+
+    // The big screen counts the lot down, in big digits.
+    presenter(&["nominate", "pant"]);
+    big.wait_for("last season DC", Duration::from_secs(2));
+    let before = big.screen();
+    std::thread::sleep(Duration::from_millis(2100));
+    let after = big.screen();
+    // Nothing else happens meanwhile: only the clock moves.
+    assert_ne!(before, after, "the clock moved:\n{after}");
+}

@@ -819,7 +819,137 @@ fn team_screen(
             );
         }
     }
-    team_board(frame, others, app, state, None, theme);
+    match app.ui.team_view {
+        crate::app::TeamView::Board => team_board(frame, others, app, state, None, theme),
+        crate::app::TeamView::Pool => pool_panel(frame, others, app, state, theme),
+        crate::app::TeamView::Budget => budget_panel(frame, others, state, code, theme),
+    }
+}
+
+/// The players left and to come, as the owner filters and orders them.
+fn pool_panel(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    let rows = crate::pool::pool(state, &app.ui.pool);
+    let order = if app.ui.pool.by_base {
+        "by base price"
+    } else {
+        "in the round's order"
+    };
+    let filter = match app.ui.pool.filter.trim() {
+        "" => String::new(),
+        f => format!(" · {f}"),
+    };
+    let title = format!(
+        " Pool: {} players {order}{filter} (v, F filter, o order, s shortlist) ",
+        rows.len()
+    );
+    let visible = area.height.saturating_sub(3) as usize;
+    let cursor = app.ui.pool_cursor.min(rows.len().saturating_sub(1));
+    let skip = cursor.saturating_sub(visible.saturating_sub(1));
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(visible)
+        .map(|(i, r)| pool_row(app, r, i == cursor, theme))
+        .collect();
+    let widths = [1, 4, 22, 4, 14, 9, 18, 9].map(Constraint::Length);
+    let header = Row::new([
+        "", "next", "player", "role", "country", "base", "set", "status",
+    ])
+    .style(theme.dim());
+    let table = Table::new(table_rows, widths)
+        .header(header)
+        .block(Block::bordered().title(title));
+    frame.render_widget(table, area);
+}
+
+fn pool_row<'a>(app: &App, r: &crate::pool::PoolRow<'a>, selected: bool, theme: Theme) -> Row<'a> {
+    let p = &r.entry.player;
+    let star = if app.replica.shortlist.iter().any(|e| e.player == p.id) {
+        "★"
+    } else {
+        ""
+    };
+    let status = match &r.entry.status {
+        auction_proto::PlayerStatus::Available => "to come".to_string(),
+        auction_proto::PlayerStatus::OnBlock => "ON BLOCK".to_string(),
+        auction_proto::PlayerStatus::Unsold => "unsold".to_string(),
+        auction_proto::PlayerStatus::Sold { team, .. } => format!("{team}"),
+        auction_proto::PlayerStatus::Withdrawn => "withdrawn".to_string(),
+    };
+    let country = match p.overseas {
+        true => format!("{} ✈", p.country),
+        false => p.country.clone(),
+    };
+    let row = Row::new(vec![
+        Cell::from(star),
+        Cell::from(r.next_up.map(|n| n.to_string()).unwrap_or_default()),
+        Cell::from(p.name.clone()),
+        Cell::from(p.role.short()),
+        Cell::from(country),
+        Cell::from(p.base.to_string()),
+        Cell::from(p.set.clone()),
+        Cell::from(status),
+    ]);
+    if selected {
+        row.style(theme.selected())
+    } else {
+        row
+    }
+}
+
+/// The owner's budget: what it can bid, what it must and may still buy.
+fn budget_panel(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    code: &auction_proto::TeamCode,
+    theme: Theme,
+) {
+    let Some(team) = state.team(code) else { return };
+    let b = crate::budget::budget(state, team);
+    let line = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{label:<31}"), theme.dim()),
+            Span::styled(value, theme.bold()),
+        ])
+    };
+    let mut lines = vec![
+        line("purse left", b.purse.to_string()),
+        line("maximum bid now", b.max_bid.to_string()),
+        line(
+            "squad",
+            format!(
+                "{} of {}–{}",
+                b.squad, state.rules.squad_min, state.rules.squad_max
+            ),
+        ),
+        line("still needed (to the minimum)", b.to_minimum.to_string()),
+        line("places left (to the maximum)", b.to_maximum.to_string()),
+        line(
+            "overseas places left",
+            format!(
+                "{} ({} of {})",
+                b.overseas_left, b.overseas, state.rules.overseas_max
+            ),
+        ),
+        line(
+            "purse per player still needed",
+            b.per_needed_slot.to_string(),
+        ),
+        Line::from(""),
+        Line::from(Span::styled("spent by role", theme.dim())),
+    ];
+    for (role, n, spent) in &b.by_role {
+        lines.push(line(
+            &format!("  {}", role.label()),
+            format!("{spent} ({n})"),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Budget (v) ")),
+        area,
+    );
 }
 
 fn overlays(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
