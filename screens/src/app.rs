@@ -74,10 +74,19 @@ pub enum Tab {
     Players,
     Teams,
     Log,
+    /// The organiser's figures: spend per team and role, prices against
+    /// bases, the dearest and best-value buys.
+    Summary,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Auction, Tab::Players, Tab::Teams, Tab::Log];
+    pub const ALL: [Tab; 5] = [
+        Tab::Auction,
+        Tab::Players,
+        Tab::Teams,
+        Tab::Log,
+        Tab::Summary,
+    ];
 
     pub fn label(&self) -> &'static str {
         match self {
@@ -85,6 +94,7 @@ impl Tab {
             Tab::Players => "Players",
             Tab::Teams => "Teams",
             Tab::Log => "Log",
+            Tab::Summary => "Summary",
         }
     }
 }

@@ -53,17 +53,27 @@ pub struct UnsoldExport {
 pub struct Summary {
     pub players_sold: usize,
     pub total_spent_lakh: u64,
+    /// The average price of a player sold, and the average base price of
+    /// the same players: how far the bidding went above the bases.
+    pub average_price_lakh: u64,
+    pub average_base_lakh: u64,
+    /// Average price over average base (1.5: half as much again).
+    pub price_over_base: f64,
     /// The ten most expensive buys, dearest first.
     pub most_expensive: Vec<TopBuy>,
+    /// The ten best-value buys: the lowest price for the base price (the
+    /// higher base first among equal ratios).
+    pub best_value: Vec<TopBuy>,
     pub by_role: Vec<RoleSpend>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TopBuy {
     pub name: String,
     pub team: String,
     pub price_lakh: u64,
     pub price: String,
+    pub base_lakh: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,6 +115,7 @@ pub fn build(state: &State, seq: u64) -> Export {
                 team: t.team.code.to_string(),
                 price_lakh: price.0,
                 price: price.to_string(),
+                base_lakh: p.player.base.0,
             });
             if let Some(r) = by_role.iter_mut().find(|r| r.role == p.player.role) {
                 r.players += 1;
@@ -121,6 +132,20 @@ pub fn build(state: &State, seq: u64) -> Export {
             squad,
         });
     }
+    let sold = top.len().max(1) as u64;
+    let (price_sum, base_sum): (u64, u64) = top
+        .iter()
+        .fold((0, 0), |(p, b), t| (p + t.price_lakh, b + t.base_lakh));
+    // Best value: price over base, lowest first; then the dearer base.
+    let mut best = top.clone();
+    best.sort_by(|a, b| {
+        let (x, y) = (
+            a.price_lakh * b.base_lakh.max(1),
+            b.price_lakh * a.base_lakh.max(1),
+        );
+        x.cmp(&y).then(b.base_lakh.cmp(&a.base_lakh))
+    });
+    best.truncate(10);
     // Dearest first; equal prices in the order they were bought.
     top.sort_by_key(|b| std::cmp::Reverse(b.price_lakh));
     top.truncate(10);
@@ -151,7 +176,14 @@ pub fn build(state: &State, seq: u64) -> Export {
         summary: Summary {
             players_sold: teams.iter().map(|t| t.players).sum(),
             total_spent_lakh: teams.iter().map(|t| t.spent_lakh).sum(),
+            average_price_lakh: price_sum / sold,
+            average_base_lakh: base_sum / sold,
+            price_over_base: match base_sum {
+                0 => 0.0,
+                b => (price_sum as f64 / b as f64 * 100.0).round() / 100.0,
+            },
             most_expensive: top,
+            best_value: best,
             by_role,
         },
         teams,
@@ -174,6 +206,7 @@ impl Export {
             self.unsold_csv(),
             self.by_role_csv(),
             self.most_expensive_csv(),
+            self.best_value_csv(),
         ]
         .join("\n")
     }
@@ -265,22 +298,11 @@ impl Export {
     }
 
     fn most_expensive_csv(&self) -> String {
-        let rows = self
-            .summary
-            .most_expensive
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                vec![
-                    (i + 1).to_string(),
-                    b.name.clone(),
-                    b.team.clone(),
-                    b.price_lakh.to_string(),
-                    b.price.clone(),
-                ]
-            });
-        let header = ["rank", "player", "team", "price_lakh", "price"];
-        table("most_expensive", &header, rows)
+        buys_csv("most_expensive", &self.summary.most_expensive)
+    }
+
+    fn best_value_csv(&self) -> String {
+        buys_csv("best_value", &self.summary.best_value)
     }
 }
 
@@ -301,4 +323,20 @@ fn table(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+/// A ranked list of buys, with the base price beside the price.
+fn buys_csv(name: &str, buys: &[TopBuy]) -> String {
+    let rows = buys.iter().enumerate().map(|(i, b)| {
+        vec![
+            (i + 1).to_string(),
+            b.name.clone(),
+            b.team.clone(),
+            b.price_lakh.to_string(),
+            b.price.clone(),
+            b.base_lakh.to_string(),
+        ]
+    });
+    let header = ["rank", "player", "team", "price_lakh", "price", "base_lakh"];
+    table(name, &header, rows)
 }

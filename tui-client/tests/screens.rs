@@ -578,3 +578,46 @@ fn a_team_looks_through_the_pool_and_plans_its_budget() {
     // MI lost the lot to... MI led at ₹2.6 Cr: it bought Pant.
     assert!(screen.contains("₹117.4 Cr"), "{screen}");
 }
+
+/// The organiser's summary: the admin's Summary tab and `ctl export
+/// --format json` give spend per team and role, the average price against
+/// the average base, and the dearest and best-value buys.
+#[test]
+fn the_organisers_summary() {
+    use crossterm::event::KeyCode;
+    let mut s = Script::new();
+    s.presenter(Command::Start { seed: Some(1) });
+    // Pant (base 2 Cr) for 3 Cr, Iyer (base 2 Cr) at his base.
+    for (player, team, lakh) in [(1, "MI", 300), (2, "CSK", 200)] {
+        s.presenter(Command::Nominate {
+            player: PlayerId(player),
+        });
+        s.bid(team, lakh);
+        s.presenter(Command::Sold);
+    }
+    let export = auction_screens::export::build(&s.state, 7);
+    let sum = &export.summary;
+    assert_eq!((sum.average_price_lakh, sum.average_base_lakh), (250, 200));
+    assert_eq!(sum.price_over_base, 1.25);
+    assert_eq!(sum.most_expensive[0].name, "Rishabh Pant");
+    assert_eq!(sum.best_value[0].name, "Shreyas Iyer", "bought at his base");
+    let json: serde_json::Value = serde_json::from_str(&export.to_json()).unwrap();
+    assert_eq!(json["summary"]["best_value"][0]["base_lakh"], 200);
+    assert!(export.to_csv().contains("best_value"));
+
+    let mut app = s.app("admin", Access::Admin);
+    app.ui.banner = None;
+    for _ in 0..4 {
+        app.on_key(code(KeyCode::Tab));
+    }
+    let screen = render(&app, 160, 40);
+    for needed in [
+        "2 players sold for ₹5 Cr",
+        "average price ₹2.5 Cr",
+        "(×1.25)",
+        "the best value",
+        "Shreyas Iyer (CSK) ₹2 Cr · base ₹2 Cr",
+    ] {
+        assert!(screen.contains(needed), "{needed}:\n{screen}");
+    }
+}

@@ -146,3 +146,78 @@ pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         area,
     );
 }
+
+/// The organiser's figures, as `ctl export` gives them.
+pub fn summary(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: Theme) {
+    use auction_proto::Money;
+    let e = crate::export::build(state, app.replica.seq);
+    let s = &e.summary;
+    let [left, right] = ratatui::layout::Layout::horizontal([
+        Constraint::Percentage(50),
+        Constraint::Percentage(50),
+    ])
+    .areas(area);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} players sold for ", s.players_sold), theme.dim()),
+            Span::styled(Money(s.total_spent_lakh).to_string(), theme.bold()),
+        ]),
+        Line::from(vec![
+            Span::styled("average price ", theme.dim()),
+            Span::styled(Money(s.average_price_lakh).to_string(), theme.bold()),
+            Span::styled(" against an average base of ", theme.dim()),
+            Span::raw(Money(s.average_base_lakh).to_string()),
+            Span::styled(format!(" (×{:.2})", s.price_over_base), theme.accent()),
+        ]),
+        Line::from(""),
+        Line::from(Span::styled("spent per team", theme.dim())),
+    ];
+    for t in &e.teams {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<5}", t.code),
+                team_style(state, &auction_proto::TeamCode::new(&t.code), theme),
+            ),
+            Span::raw(format!(
+                "{:>11}  {} players, {} left",
+                Money(t.spent_lakh).to_string(),
+                t.players,
+                Money(t.purse_left_lakh)
+            )),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("spent per role", theme.dim())));
+    for r in &s.by_role {
+        lines.push(Line::from(format!(
+            "  {:<14}{:>11}  {} players",
+            r.role.label(),
+            Money(r.spent_lakh).to_string(),
+            r.players
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Summary ")),
+        left,
+    );
+    let buys = |title: &str, list: &[crate::export::TopBuy]| {
+        let mut lines = vec![Line::from(Span::styled(title.to_string(), theme.dim()))];
+        for b in list.iter().take(5) {
+            lines.push(Line::from(format!(
+                "  {} ({}) {} · base {}",
+                b.name,
+                b.team,
+                b.price,
+                Money(b.base_lakh)
+            )));
+        }
+        lines
+    };
+    let mut lines = buys("the most expensive", &s.most_expensive);
+    lines.push(Line::from(""));
+    lines.extend(buys("the best value (price for the base)", &s.best_value));
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Buys ")),
+        right,
+    );
+}

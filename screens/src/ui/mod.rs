@@ -70,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 Tab::Players => admin::players(frame, rest, app, state, theme),
                 Tab::Teams => admin::teams(frame, rest, app, state, theme),
                 Tab::Log => admin::log(frame, rest, app, theme),
+                Tab::Summary => admin::summary(frame, rest, app, state, theme),
             }
         }
         _ => room_screen(frame, body, app, state, theme),
