@@ -132,23 +132,6 @@ pub fn build(state: &State, seq: u64) -> Export {
             squad,
         });
     }
-    let sold = top.len().max(1) as u64;
-    let (price_sum, base_sum): (u64, u64) = top
-        .iter()
-        .fold((0, 0), |(p, b), t| (p + t.price_lakh, b + t.base_lakh));
-    // Best value: price over base, lowest first; then the dearer base.
-    let mut best = top.clone();
-    best.sort_by(|a, b| {
-        let (x, y) = (
-            a.price_lakh * b.base_lakh.max(1),
-            b.price_lakh * a.base_lakh.max(1),
-        );
-        x.cmp(&y).then(b.base_lakh.cmp(&a.base_lakh))
-    });
-    best.truncate(10);
-    // Dearest first; equal prices in the order they were bought.
-    top.sort_by_key(|b| std::cmp::Reverse(b.price_lakh));
-    top.truncate(10);
     let unsold = state
         .players
         .iter()
@@ -173,21 +156,43 @@ pub fn build(state: &State, seq: u64) -> Export {
     Export {
         league: state.league_name.clone(),
         seq,
-        summary: Summary {
-            players_sold: teams.iter().map(|t| t.players).sum(),
-            total_spent_lakh: teams.iter().map(|t| t.spent_lakh).sum(),
-            average_price_lakh: price_sum / sold,
-            average_base_lakh: base_sum / sold,
-            price_over_base: match base_sum {
-                0 => 0.0,
-                b => (price_sum as f64 / b as f64 * 100.0).round() / 100.0,
-            },
-            most_expensive: top,
-            best_value: best,
-            by_role,
-        },
+        summary: summary(&teams, top, by_role),
         teams,
         unsold,
+    }
+}
+
+/// The night in figures, from every buy (`top`, in the order bought).
+fn summary(teams: &[TeamExport], mut top: Vec<TopBuy>, by_role: Vec<RoleSpend>) -> Summary {
+    let sold = top.len().max(1) as u64;
+    let (price_sum, base_sum): (u64, u64) = top
+        .iter()
+        .fold((0, 0), |(p, b), t| (p + t.price_lakh, b + t.base_lakh));
+    // Best value: price over base, lowest first; then the dearer base.
+    let mut best = top.clone();
+    best.sort_by(|a, b| {
+        let (x, y) = (
+            a.price_lakh * b.base_lakh.max(1),
+            b.price_lakh * a.base_lakh.max(1),
+        );
+        x.cmp(&y).then(b.base_lakh.cmp(&a.base_lakh))
+    });
+    best.truncate(10);
+    // Dearest first; equal prices in the order they were bought.
+    top.sort_by_key(|b| std::cmp::Reverse(b.price_lakh));
+    top.truncate(10);
+    Summary {
+        players_sold: teams.iter().map(|t| t.players).sum(),
+        total_spent_lakh: teams.iter().map(|t| t.spent_lakh).sum(),
+        average_price_lakh: price_sum / sold,
+        average_base_lakh: base_sum / sold,
+        price_over_base: match base_sum {
+            0 => 0.0,
+            b => (price_sum as f64 / b as f64 * 100.0).round() / 100.0,
+        },
+        most_expensive: top,
+        best_value: best,
+        by_role,
     }
 }
 
