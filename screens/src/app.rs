@@ -20,6 +20,10 @@ pub const BANNER_MS: u64 = 5_000;
 pub const FLASH_MS: u64 = 6_000;
 /// Events kept for the event log.
 const LOG_LINES: usize = 500;
+/// How far back the admin may page the log (lines kept in memory).
+const LOG_KEPT: usize = 5000;
+/// Lines per page of the admin's log (`↑` `↓` on the Log tab).
+pub const LOG_PAGE: usize = 20;
 
 /// What the app asks the outside world to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,6 +284,8 @@ pub struct Ui {
     pub team_view: TeamView,
     pub pool: crate::pool::PoolQuery,
     pub pool_cursor: usize,
+    /// Lines the admin has paged back from the newest in the log.
+    pub log_back: usize,
     pub filter: String,
     pub now_ms: u64,
     pub keymap: Keymap,
@@ -295,6 +301,8 @@ pub struct Requests {
     id_prefix: String,
     /// Whether the log tab has asked for the recorded history.
     history_asked: bool,
+    /// An older page of the log has been asked for and not yet come.
+    history_pending: bool,
 }
 
 pub struct App {
@@ -334,6 +342,7 @@ impl App {
                 team_view: TeamView::Board,
                 pool: Default::default(),
                 pool_cursor: 0,
+                log_back: 0,
                 filter: String::new(),
                 now_ms,
                 keymap,
@@ -345,6 +354,7 @@ impl App {
                 next_id: 0,
                 id_prefix: format!("{:08x}", now_ms as u32),
                 history_asked: false,
+                history_pending: false,
             },
         }
     }
@@ -399,7 +409,7 @@ impl App {
                         | Action::ResetPassword
                         | Action::ResetAuction => true,
                         Action::Up | Action::Down => {
-                            matches!(self.ui.tab, Tab::Players | Tab::Teams)
+                            matches!(self.ui.tab, Tab::Players | Tab::Teams | Tab::Log)
                         }
                         Action::Search
                         | Action::AddPlayer
@@ -656,10 +666,35 @@ impl App {
             who,
             text,
         });
-        while self.replica.log.len() > LOG_LINES {
+        while self.replica.log.len() > LOG_KEPT {
             self.replica.log.pop_front();
         }
+        if self.ui.log_back > 0 {
+            // Paged back: the view stays on the same lines.
+            self.ui.log_back += 1;
+        }
         self.clamp_cursors();
+    }
+
+    /// Pages the admin's log back (older) or forward; near the oldest line
+    /// held, the page before it is asked of the server.
+    fn page_log(&mut self, back: bool) -> Vec<Effect> {
+        let held = self.replica.log.len();
+        if !back {
+            self.ui.log_back = self.ui.log_back.saturating_sub(LOG_PAGE);
+            return Vec::new();
+        }
+        self.ui.log_back = (self.ui.log_back + LOG_PAGE).min(held.saturating_sub(1));
+        let oldest = self.replica.log.front().map_or(0, |l| l.seq);
+        if self.ui.log_back + 2 * LOG_PAGE < held || oldest <= 1 || self.requests.history_pending {
+            return Vec::new();
+        }
+        self.requests.history_pending = true;
+        let limit = (LOG_PAGE * 5) as u64;
+        vec![Effect::Send(Outgoing::History {
+            since: oldest.saturating_sub(limit + 1),
+            limit: limit as u32,
+        })]
     }
 
     /// Puts recorded events before the ones seen live (no duplicates).
@@ -683,10 +718,11 @@ impl App {
             })
             .collect();
         lines.extend(self.replica.log.drain(..));
-        while lines.len() > LOG_LINES {
+        while lines.len() > LOG_KEPT {
             lines.pop_front();
         }
         self.replica.log = lines;
+        self.requests.history_pending = false;
     }
 
     fn clamp_cursors(&mut self) {
@@ -1177,6 +1213,9 @@ impl App {
                     })];
                 }
                 Vec::new()
+            }
+            Action::Up | Action::Down if self.ui.tab == Tab::Log => {
+                self.page_log(action == Action::Up)
             }
             Action::Up | Action::Down => {
                 let down = action == Action::Down;

@@ -479,3 +479,76 @@ fn an_ended_login_goes_back_to_the_login_screen_with_the_reason() {
     );
     assert!(form.password.is_empty() && !form.busy);
 }
+
+/// The admin's log tab starts with the recorded past and pages back
+/// through it with ↑: near the oldest line held, the page before is asked
+/// of the server, and it lands in front.
+#[test]
+fn the_admin_log_pages_back_through_the_recorded_history() {
+    use auction_screens::link::Outgoing;
+    let mut s = Script::new();
+    s.presenter(Command::Start { seed: Some(3) });
+    let teams = [
+        "MI", "CSK", "RCB", "KKR", "DC", "RR", "PBKS", "SRH", "GT", "LSG",
+    ];
+    for i in 0..60usize {
+        s.presenter(Command::Next);
+        let base = s.state.next_bid().unwrap().as_lakh();
+        for b in 0..10usize {
+            s.bid(teams[(i + b) % 10], base + b as u64 * 20);
+        }
+        s.presenter(Command::Sold);
+    }
+    let last = s.entries.len() as u64;
+    assert!(last > 700);
+    // An admin who logs in now: a snapshot, no past.
+    let mut app = App::new(Keymap::defaults(), NOW);
+    app.on_net(NetEvent::Welcome {
+        user: "admin".into(),
+        access: Access::Admin,
+        snapshot: Some(auction_proto::Snapshot {
+            seq: last,
+            state: s.state.clone(),
+        }),
+    });
+    let mut asked = Vec::new();
+    for _ in 0..3 {
+        asked.extend(app.on_key(code(KeyCode::Tab)));
+    }
+    let page = |since: u64, limit: u32| {
+        s.entries[since as usize..(since as usize + limit as usize).min(last as usize)].to_vec()
+    };
+    match asked.as_slice() {
+        [Effect::Send(Outgoing::History { since, limit })] => {
+            assert_eq!((*since, *limit), (last - 500, 500));
+            app.on_net(NetEvent::History(page(*since, *limit)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.replica.log.len(), 500);
+    let mut older = None;
+    for _ in 0..30 {
+        for e in app.on_key(code(KeyCode::Up)) {
+            if let Effect::Send(Outgoing::History { since, limit }) = e {
+                older = Some((since, limit));
+            }
+        }
+        if older.is_some() {
+            break;
+        }
+    }
+    let (since, limit) = older.expect("the page before was asked for");
+    assert_eq!(
+        since + u64::from(limit),
+        last - 500,
+        "the page just before the oldest held"
+    );
+    app.on_net(NetEvent::History(page(since, limit)));
+    assert_eq!(app.replica.log.len(), 500 + limit as usize);
+    assert_eq!(app.replica.log.front().unwrap().seq, since + 1);
+    let seqs: Vec<u64> = app.replica.log.iter().map(|l| l.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "in order, nothing twice"
+    );
+}

@@ -127,7 +127,9 @@ pub fn teams(frame: &mut Frame, area: Rect, app: &App, state: &State, theme: The
 
 pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let inner = area.height.saturating_sub(2) as usize;
-    let skip = app.replica.log.len().saturating_sub(inner);
+    let held = app.replica.log.len();
+    let back = app.ui.log_back.min(held.saturating_sub(inner));
+    let skip = held.saturating_sub(inner + back);
     let lines: Vec<Line> = app
         .replica
         .log
@@ -142,7 +144,10 @@ pub fn log(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         })
         .collect();
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Event log ")),
+        Paragraph::new(lines).block(Block::bordered().title(match back {
+            0 => " Event log (↑ pages back) ".to_string(),
+            n => format!(" Event log, {n} lines back (↑ older, ↓ newer) "),
+        })),
         area,
     );
 }
