@@ -75,6 +75,10 @@ pub enum Command {
     WithdrawPlayer {
         player: PlayerId,
     },
+    /// Bring a withdrawn player back to the pool (admin).
+    RestorePlayer {
+        player: PlayerId,
+    },
     /// Take the player on the block back to the pool, discarding the bids.
     ResetLot,
     /// Back to before the start; the player pool is kept.

@@ -110,6 +110,10 @@ pub enum Event {
     PlayerWithdrawn {
         player: PlayerId,
     },
+    /// A withdrawn player is back in the pool, to come up in his place.
+    PlayerRestored {
+        player: PlayerId,
+    },
     /// The player on the block goes back to the pool, bids discarded.
     LotReset {
         player: PlayerId,

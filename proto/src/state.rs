@@ -425,6 +425,7 @@ impl State {
                 | Event::PlayersImported { .. }
                 | Event::PlayerEdited { .. }
                 | Event::PlayerWithdrawn { .. }
+                | Event::PlayerRestored { .. }
                 | Event::AuctionReset
         ) {
             self.cheapest.forget();
@@ -604,6 +605,11 @@ impl State {
             }
             Event::PlayerWithdrawn { player } => {
                 self.set_status(*player, PlayerStatus::Withdrawn);
+            }
+            Event::PlayerRestored { player } => {
+                if self.player(*player).map(|p| &p.status) == Some(&PlayerStatus::Withdrawn) {
+                    self.set_status(*player, PlayerStatus::Available);
+                }
             }
             Event::LotReset { player } => {
                 self.lot = None;

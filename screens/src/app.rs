@@ -109,6 +109,7 @@ pub enum PromptKind {
     Nominate,
     AdjustPurse { team: TeamCode },
     EditBase { player: PlayerId },
+    EditPlayer { player: PlayerId },
     AddPlayer,
     ImportPlayers,
     Shortlist,
@@ -415,6 +416,7 @@ impl App {
                         | Action::AddPlayer
                         | Action::ImportPlayers
                         | Action::EditBase
+                        | Action::EditPlayer
                         | Action::Withdraw => self.ui.tab == Tab::Players,
                         Action::AdjustPurse => self.ui.tab == Tab::Teams,
                         _ => false,
@@ -1278,16 +1280,48 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::EditPlayer => {
+                if let Some(p) = self
+                    .filtered_players()
+                    .get(self.ui.player_cursor)
+                    .map(|p| p.player.clone())
+                {
+                    self.prompt(
+                        PromptKind::EditPlayer { player: p.id },
+                        format!(
+                            "Edit {} (change any key=value; the server checks it)",
+                            p.name
+                        ),
+                    );
+                    if let Mode::Prompt(prompt) = &mut self.ui.mode {
+                        prompt.input = prompt_parse::player_fields(&p);
+                    }
+                }
+                Vec::new()
+            }
             Action::Withdraw => {
                 if let Some(p) = self
                     .filtered_players()
                     .get(self.ui.player_cursor)
                     .map(|p| (p.player.id, p.player.name.clone()))
                 {
-                    self.confirm(
-                        format!("Withdraw {} from the auction?", p.1),
-                        Command::WithdrawPlayer { player: p.0 },
-                    );
+                    // A withdrawn player: `w` brings him back.
+                    let withdrawn = self
+                        .replica
+                        .state
+                        .as_ref()
+                        .and_then(|s| s.player(p.0))
+                        .is_some_and(|e| e.status == auction_proto::PlayerStatus::Withdrawn);
+                    match withdrawn {
+                        true => self.confirm(
+                            format!("Bring {} back to the pool?", p.1),
+                            Command::RestorePlayer { player: p.0 },
+                        ),
+                        false => self.confirm(
+                            format!("Withdraw {} from the auction?", p.1),
+                            Command::WithdrawPlayer { player: p.0 },
+                        ),
+                    }
                 }
                 Vec::new()
             }
@@ -1415,19 +1449,9 @@ impl App {
                     reason,
                 })]
             }
-            PromptKind::EditBase { player } => {
-                let base = prompt_parse::amount(input)?;
-                let mut p = state
-                    .player(*player)
-                    .ok_or("that player is gone")?
-                    .player
-                    .clone();
-                p.base = base;
-                vec![self.send(Command::EditPlayer { player: p })]
+            PromptKind::EditBase { .. } | PromptKind::EditPlayer { .. } | PromptKind::AddPlayer => {
+                self.submit_player(&p.kind, input, &state)?
             }
-            PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
-                player: prompt_parse::new_player(input, &state)?,
-            })],
             PromptKind::ImportPlayers => return self.ask_for_file(p),
             PromptKind::Search => {
                 self.ui.filter = input.to_string();
@@ -1467,5 +1491,35 @@ impl App {
         };
         self.ui.mode = Mode::Normal;
         Ok(effects)
+    }
+
+    /// The admin's edits of the pool: a base price, every field, a new player.
+    fn submit_player(
+        &mut self,
+        kind: &PromptKind,
+        input: &str,
+        state: &State,
+    ) -> Result<Vec<Effect>, String> {
+        Ok(match kind {
+            PromptKind::EditBase { player } => {
+                let base = prompt_parse::amount(input)?;
+                let mut p = state
+                    .player(*player)
+                    .ok_or("that player is gone")?
+                    .player
+                    .clone();
+                p.base = base;
+                vec![self.send(Command::EditPlayer { player: p })]
+            }
+            PromptKind::EditPlayer { player } => {
+                let original = &state.player(*player).ok_or("that player is gone")?.player;
+                let edited = prompt_parse::edited_player(input, original, &state)?;
+                vec![self.send(Command::EditPlayer { player: edited })]
+            }
+            PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
+                player: prompt_parse::new_player(input, &state)?,
+            })],
+            _ => Vec::new(),
+        })
     }
 }

@@ -87,6 +87,9 @@ fn event_words(state: &State, event: &Event) -> String {
         },
         Event::PlayerEdited { player } => format!("player edited: {}", player.name),
         Event::PlayerWithdrawn { player } => format!("player withdrawn: {}", name(state, *player)),
+        Event::PlayerRestored { player } => {
+            format!("player back in the pool: {}", name(state, *player))
+        }
         Event::LotReset { player } => {
             format!("lot reset: {} back to the pool", name(state, *player))
         }

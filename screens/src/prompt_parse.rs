@@ -64,18 +64,8 @@ pub fn new_player(input: &str, state: &State) -> Result<auction_proto::Player, S
     let [name, role, country, base, set] = parts.as_slice() else {
         return Err("five fields: name, role, country, base, set".into());
     };
-    let role = match role.to_lowercase().as_str() {
-        "bat" | "batter" => auction_proto::Role::Batter,
-        "bowl" | "bowler" => auction_proto::Role::Bowler,
-        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
-        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
-        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
-    };
-    let set = state
-        .sets
-        .iter()
-        .find(|s| s.to_lowercase() == set.to_lowercase())
-        .ok_or_else(|| format!("`{set}` is not a set: {}", state.sets.join(", ")))?;
+    let role = role_of(role)?;
+    let set = set_of(set, state)?;
     Ok(auction_proto::Player {
         id: PlayerId(0),
         name: name.to_string(),
@@ -88,4 +78,113 @@ pub fn new_player(input: &str, state: &State) -> Result<auction_proto::Player, S
         stats: Default::default(),
         previous_team: None,
     })
+}
+
+fn role_of(s: &str) -> Result<auction_proto::Role, String> {
+    Ok(match s.trim().to_lowercase().as_str() {
+        "bat" | "batter" => auction_proto::Role::Batter,
+        "bowl" | "bowler" => auction_proto::Role::Bowler,
+        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
+        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
+        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
+    })
+}
+
+fn set_of(set: &str, state: &State) -> Result<String, String> {
+    state
+        .sets
+        .iter()
+        .find(|s| s.to_lowercase() == set.trim().to_lowercase())
+        .cloned()
+        .ok_or_else(|| format!("`{set}` is not a set: {}", state.sets.join(", ")))
+}
+
+/// Every field of `p`, as the admin's edit prompt starts: `key=value`
+/// pairs separated by `;`.
+pub fn player_fields(p: &auction_proto::Player) -> String {
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    let s = &p.stats;
+    format!(
+        "name={}; role={}; country={}; overseas={}; capped={}; base={}; set={}; last={}; matches={}; runs={}; wickets={}; sr={}; econ={}",
+        p.name,
+        p.role.short().to_lowercase(),
+        p.country,
+        yes(p.overseas),
+        yes(p.capped),
+        p.base.as_lakh(),
+        p.set,
+        p.previous_team
+            .as_ref()
+            .map_or("-".to_string(), ToString::to_string),
+        s.matches,
+        s.runs,
+        s.wickets,
+        s.strike_rate,
+        s.economy,
+    )
+}
+
+/// `original` with the fields of `input` (`key=value; ...`, the form of
+/// [`player_fields`]) changed. The server checks the result like any
+/// player.
+pub fn edited_player(
+    input: &str,
+    original: &auction_proto::Player,
+    state: &State,
+) -> Result<auction_proto::Player, String> {
+    let mut p = original.clone();
+    for pair in input.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}`: write key=value"))?;
+        set_field(&mut p, key.trim(), value.trim(), state)?;
+    }
+    Ok(p)
+}
+
+fn set_field(
+    p: &mut auction_proto::Player,
+    key: &str,
+    v: &str,
+    state: &State,
+) -> Result<(), String> {
+    let yes_no = |v: &str| match v.to_lowercase().as_str() {
+        "yes" | "y" | "true" => Ok(true),
+        "no" | "n" | "false" => Ok(false),
+        other => Err(format!("{key}: `{other}` is not yes or no")),
+    };
+    let number = |v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| format!("{key}: `{v}` is not a whole number"))
+    };
+    let decimal = |v: &str| {
+        v.parse::<f64>()
+            .map_err(|_| format!("{key}: `{v}` is not a number"))
+    };
+    match key {
+        "name" => p.name = v.to_string(),
+        "role" => p.role = role_of(v)?,
+        "country" => p.country = v.to_string(),
+        "overseas" => p.overseas = yes_no(v)?,
+        "capped" => p.capped = yes_no(v)?,
+        "base" => p.base = amount(v)?,
+        "set" => p.set = set_of(v, state)?,
+        "last" => {
+            p.previous_team = match v {
+                "" | "-" => None,
+                code => Some(auction_proto::TeamCode::new(code)),
+            }
+        }
+        "matches" => p.stats.matches = number(v)?,
+        "runs" => p.stats.runs = number(v)?,
+        "wickets" => p.stats.wickets = number(v)?,
+        "sr" => p.stats.strike_rate = decimal(v)?,
+        "econ" => p.stats.economy = decimal(v)?,
+        other => {
+            return Err(format!(
+                "`{other}` is not a field (name, role, country, overseas, capped, base, set, last, matches, runs, wickets, sr, econ)"
+            ));
+        }
+    }
+    Ok(())
 }

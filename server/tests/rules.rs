@@ -1175,3 +1175,45 @@ fn right_to_match_declined_leaves_the_player_with_the_winner() {
         Event::PlayerSold { .. }
     ));
 }
+
+#[test]
+fn a_withdrawn_player_can_be_brought_back_by_the_admin_only() {
+    let mut room = Room::new();
+    room.ok(
+        &admin(),
+        Command::WithdrawPlayer {
+            player: PlayerId(4),
+        },
+    );
+    room.refuses(
+        &presenter(),
+        Command::RestorePlayer {
+            player: PlayerId(4),
+        },
+        RejectCode::Forbidden,
+    );
+    room.ok(
+        &admin(),
+        Command::RestorePlayer {
+            player: PlayerId(4),
+        },
+    );
+    assert_eq!(
+        room.state.player(PlayerId(4)).unwrap().status,
+        PlayerStatus::Available
+    );
+    room.refuses(
+        &admin(),
+        Command::RestorePlayer {
+            player: PlayerId(4),
+        },
+        RejectCode::PlayerUnavailable,
+    );
+    room.refuses(
+        &admin(),
+        Command::RestorePlayer {
+            player: PlayerId(99),
+        },
+        RejectCode::UnknownPlayer,
+    );
+}

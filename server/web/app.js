@@ -195,6 +195,9 @@ function apply(e) {
     case "player_withdrawn":
       setStatus(e.player, { kind: "withdrawn" });
       break;
+    case "player_restored":
+      if (player(e.player) && player(e.player).status.kind === "withdrawn") setStatus(e.player, { kind: "available" });
+      break;
     case "lot_reset":
       state.lot = null;
       setStatus(e.player, { kind: "available" });

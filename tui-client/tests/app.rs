@@ -552,3 +552,85 @@ fn the_admin_log_pages_back_through_the_recorded_history() {
         "in order, nothing twice"
     );
 }
+
+/// The admin edits every field of a player before his lot (`E`, the
+/// fields prefilled), and `w` on a withdrawn player brings him back.
+#[test]
+fn the_admin_edits_every_field_and_brings_a_withdrawn_player_back() {
+    use auction_screens::app::Then;
+    let mut s = Script::new();
+    s.run(
+        auction_proto::Actor::new("admin", Access::Admin),
+        Command::WithdrawPlayer {
+            player: auction_proto::PlayerId(1),
+        },
+    );
+    let mut app = s.app("admin", Access::Admin);
+    app.on_key(code(KeyCode::Tab)); // players
+    app.on_key(key('E'));
+    let Mode::Prompt(p) = &app.ui.mode else {
+        panic!("{:?}", app.ui.mode)
+    };
+    assert!(
+        p.input
+            .starts_with("name=Rishabh Pant; role=wk; country=India;"),
+        "{}",
+        p.input
+    );
+    assert!(
+        p.input.contains("last=DC") && p.input.contains("runs=3284"),
+        "{}",
+        p.input
+    );
+    // Replace the text: a new role, last team and runs.
+    for _ in 0..p.input.chars().count() {
+        app.on_key(code(KeyCode::Backspace));
+    }
+    for c in "role=bat; last=MI; runs=3300; capped=yes".chars() {
+        app.on_key(key(c));
+    }
+    let sent = sent(&app.on_key(code(KeyCode::Enter)));
+    match sent.as_slice() {
+        [Command::EditPlayer { player }] => {
+            assert_eq!(player.role, auction_proto::Role::Batter);
+            assert_eq!(player.previous_team, Some(TeamCode::new("MI")));
+            assert_eq!(player.stats.runs, 3300);
+            assert_eq!(player.name, "Rishabh Pant", "what was not named stays");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A bad field: said, nothing sent.
+    app.on_key(key('E'));
+    for c in "; colour=red".chars() {
+        app.on_key(key(c));
+    }
+    assert!(sent_none(&app.on_key(code(KeyCode::Enter))));
+    let Mode::Prompt(p) = &app.ui.mode else {
+        panic!()
+    };
+    assert!(
+        p.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("`colour` is not a field")
+    );
+    app.on_key(code(KeyCode::Esc));
+    // `w` on the withdrawn player asks to bring him back.
+    app.on_key(key('w'));
+    match &app.ui.mode {
+        Mode::Confirm(c) => {
+            assert!(c.question.contains("back to the pool"), "{}", c.question);
+            assert_eq!(
+                c.then,
+                Then::Send(Command::RestorePlayer {
+                    player: auction_proto::PlayerId(1)
+                })
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn sent_none(effects: &[Effect]) -> bool {
+    sent(effects).is_empty()
+}

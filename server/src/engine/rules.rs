@@ -199,6 +199,7 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
             }
             Ok(Event::PlayerWithdrawn { player: *player })
         }
+        Command::RestorePlayer { player } => restore(state, *player),
         Command::ResetLot => {
             started(state)?;
             let lot = lot(state)?;
@@ -254,6 +255,7 @@ fn authorize(cmd: &Command, access: &Access) -> Result<(), Rejection> {
         | Command::ImportPlayers { .. }
         | Command::EditPlayer { .. }
         | Command::WithdrawPlayer { .. }
+        | Command::RestorePlayer { .. }
         | Command::ResetAuction => match access {
             Access::Admin => Ok(()),
             _ => Err(forbidden()),
@@ -653,6 +655,27 @@ fn rtm_raise(state: &State, code: &TeamCode, amount: Money) -> Decision {
         winner: code.clone(),
         price: amount,
     })
+}
+
+/// A withdrawn player back in the pool.
+fn restore(state: &State, player: PlayerId) -> Decision {
+    let entry = state.player(player).ok_or_else(|| {
+        no(
+            RejectCode::UnknownPlayer,
+            format!("there is no player {player}"),
+        )
+    })?;
+    if entry.status != PlayerStatus::Withdrawn {
+        return Err(no(
+            RejectCode::PlayerUnavailable,
+            format!(
+                "{} is not withdrawn: {}",
+                entry.player.name,
+                status_text(&entry.status)
+            ),
+        ));
+    }
+    Ok(Event::PlayerRestored { player })
 }
 
 fn undo_sale(state: &State, now_ms: u64) -> Decision {
