@@ -1513,11 +1513,11 @@ impl App {
             }
             PromptKind::EditPlayer { player } => {
                 let original = &state.player(*player).ok_or("that player is gone")?.player;
-                let edited = prompt_parse::edited_player(input, original, &state)?;
+                let edited = prompt_parse::edited_player(input, original, state)?;
                 vec![self.send(Command::EditPlayer { player: edited })]
             }
             PromptKind::AddPlayer => vec![self.send(Command::AddPlayer {
-                player: prompt_parse::new_player(input, &state)?,
+                player: prompt_parse::new_player(input, state)?,
             })],
             _ => Vec::new(),
         })
