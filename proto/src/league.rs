@@ -165,6 +165,13 @@ pub struct Player {
     /// The team the player played for last season (for Right to Match).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_team: Option<TeamCode>,
+    /// `right` or `left`; empty when not given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub batting_hand: String,
+    /// As commentators say it (`right-arm fast`, `left-arm orthodox`);
+    /// empty when he does not bowl or it is not given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bowling_style: String,
 }
 
 /// A few career figures (T20), shown on the block.

@@ -77,6 +77,8 @@ pub fn new_player(input: &str, state: &State) -> Result<auction_proto::Player, S
         set: set.clone(),
         stats: Default::default(),
         previous_team: None,
+        batting_hand: String::new(),
+        bowling_style: String::new(),
     })
 }
 
@@ -105,7 +107,7 @@ pub fn player_fields(p: &auction_proto::Player) -> String {
     let yes = |b: bool| if b { "yes" } else { "no" };
     let s = &p.stats;
     format!(
-        "name={}; role={}; country={}; overseas={}; capped={}; base={}; set={}; last={}; matches={}; runs={}; wickets={}; sr={}; econ={}",
+        "name={}; role={}; country={}; overseas={}; capped={}; base={}; set={}; last={}; bats={}; bowls={}; matches={}; runs={}; wickets={}; sr={}; econ={}",
         p.name,
         p.role.short().to_lowercase(),
         p.country,
@@ -116,6 +118,8 @@ pub fn player_fields(p: &auction_proto::Player) -> String {
         p.previous_team
             .as_ref()
             .map_or("-".to_string(), ToString::to_string),
+        p.batting_hand,
+        p.bowling_style,
         s.matches,
         s.runs,
         s.wickets,
@@ -175,6 +179,8 @@ fn set_field(
                 code => Some(auction_proto::TeamCode::new(code)),
             }
         }
+        "bats" => p.batting_hand = v.to_lowercase(),
+        "bowls" => p.bowling_style = v.to_string(),
         "matches" => p.stats.matches = number(v)?,
         "runs" => p.stats.runs = number(v)?,
         "wickets" => p.stats.wickets = number(v)?,
@@ -182,7 +188,7 @@ fn set_field(
         "econ" => p.stats.economy = decimal(v)?,
         other => {
             return Err(format!(
-                "`{other}` is not a field (name, role, country, overseas, capped, base, set, last, matches, runs, wickets, sr, econ)"
+                "`{other}` is not a field (name, role, country, overseas, capped, base, set, last, bats, bowls, matches, runs, wickets, sr, econ)"
             ));
         }
     }

@@ -144,6 +144,10 @@ pub struct PlayerRow {
     pub economy: f64,
     #[serde(default)]
     pub previous_team: Option<String>,
+    #[serde(default)]
+    pub batting_hand: String,
+    #[serde(default)]
+    pub bowling_style: String,
 }
 
 /// The bundled league.
@@ -416,6 +420,8 @@ fn validate_row(row: PlayerRow, sets: &[String], teams: &[Team]) -> Result<Playe
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(TeamCode::new),
+        batting_hand: row.batting_hand.trim().to_lowercase(),
+        bowling_style: row.bowling_style.trim().to_string(),
     };
     check_player(&player, sets)?;
     if let Some(prev) = &player.previous_team
@@ -434,10 +440,23 @@ pub fn check_player(p: &Player, sets: &[String]) -> Result<(), FieldError> {
     if p.name.trim().is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
     }
-    for (field, text) in [("name", &p.name), ("country", &p.country)] {
+    for (field, text) in [
+        ("name", &p.name),
+        ("country", &p.country),
+        ("bowling_style", &p.bowling_style),
+    ] {
         if auction_proto::has_control(text) {
             return Err(FieldError::new(field, "must not hold control characters"));
         }
+    }
+    if !matches!(p.batting_hand.as_str(), "" | "right" | "left") {
+        return Err(FieldError::new(
+            "batting_hand",
+            format!("`{}` is not right or left", p.batting_hand),
+        ));
+    }
+    if p.bowling_style.chars().count() > 40 {
+        return Err(FieldError::new("bowling_style", "at most 40 characters"));
     }
     if p.country.trim().is_empty() {
         return Err(FieldError::new("country", "must not be empty"));

@@ -262,7 +262,7 @@ async fn import_players_offline_checks_every_row_and_applies_all_or_none() {
     let data = dir.path().join("data");
     let file = dir.path().join("late.csv");
     let bad = format!(
-        "{HEADER}201,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n202,Late Two,bowler,India,maybe,false,30L,Marquee,0,0,0,0,0,\n"
+        "{HEADER}401,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n402,Late Two,bowler,India,maybe,false,30L,Marquee,0,0,0,0,0,\n"
     );
     std::fs::write(&file, &bad).unwrap();
     let path = file.to_str().unwrap();
@@ -280,7 +280,7 @@ async fn import_players_offline_checks_every_row_and_applies_all_or_none() {
         );
     }
     let good = format!(
-        "{HEADER}201,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n202,Late Two,batter,England,true,true,1cr,Marquee,5,120,0,130,0,MI\n"
+        "{HEADER}401,Late One,bowler,India,false,false,30L,Marquee,0,0,0,0,0,\n402,Late Two,batter,England,true,true,1cr,Marquee,5,120,0,130,0,MI\n"
     );
     std::fs::write(&file, &good).unwrap();
     let dry = stdout(&offline(&data, &["import-players", "--dry-run", path]));
@@ -296,7 +296,7 @@ async fn import_players_offline_checks_every_row_and_applies_all_or_none() {
     // The server starts with them, and they are exported as not yet sold.
     let mut server = ServerProc::start(&data);
     let viewer = Client::login(&server.url, "viewer").await;
-    let p = viewer.state.player(PlayerId(202)).unwrap();
+    let p = viewer.state.player(PlayerId(402)).unwrap();
     assert_eq!(p.player.name, "Late Two");
     assert_eq!(p.player.previous_team, Some(TeamCode::new("MI")));
     server.terminate();

@@ -445,7 +445,7 @@ function renderComplete() {
   $("lot").hidden = done;
   if (!done) return;
   const unsold = state.players.filter((p) => p.status.kind === "unsold").length;
-  text("complete-title", unsold ? "Round complete: accelerated round next" : "Auction complete");
+  text("complete-title", unsold && state.round === 0 ? "Round complete: accelerated round next" : "Auction complete");
   const sold = state.closed.filter((c) => c.outcome === "sold");
   const top = sold.slice().sort((a, b) => b.price - a.price).slice(0, 3);
   text("complete-summary", `${sold.length} sold · ${unsold} unsold · top buys: ${top.map((c) => `${player(c.lot.player).name} ${money(c.price)}`).join(", ")}`);

@@ -125,7 +125,7 @@ fn the_presenter_paddle_bids_for_the_chosen_team() {
         }]
     );
     app.on_key(key('/'));
-    for c in "bumrah".chars() {
+    for c in "bradman".chars() {
         app.on_key(key(c));
     }
     assert!(

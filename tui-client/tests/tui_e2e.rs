@@ -137,7 +137,7 @@ fn the_owners_pool_and_the_big_screens_countdown() {
     // The pool, filtered to the overseas fast bowlers, then the budget.
     owner.keys(&["v"]);
     owner.wait_for(
-        "Pool: 100 players in the round's order",
+        "Pool: 300 players in the round's order",
         Duration::from_secs(2),
     );
     owner.keys(&["F"]);

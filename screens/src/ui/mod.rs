@@ -282,6 +282,12 @@ pub(crate) fn player_tags(p: &auction_proto::Player) -> String {
     } else {
         "uncapped".into()
     });
+    if !p.batting_hand.is_empty() {
+        tags.push(format!("{}-hand bat", p.batting_hand));
+    }
+    if !p.bowling_style.is_empty() {
+        tags.push(p.bowling_style.clone());
+    }
     tags.join(" · ")
 }
 

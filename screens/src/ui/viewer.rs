@@ -331,9 +331,11 @@ fn bids(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 /// After the last lot of a round: the title, the numbers, every squad.
 fn complete(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let unsold = state.unsold().count();
-    let title = match unsold {
-        0 => "AUCTION COMPLETE",
-        _ => "ROUND COMPLETE",
+    // The sets done with players unsold: the accelerated round comes next.
+    let between = unsold > 0 && state.round == 0;
+    let title = match between {
+        true => "ROUND COMPLETE",
+        false => "AUCTION COMPLETE",
     };
     let mut y = area.y + big(frame, area, title, theme.ok().add_modifier(Modifier::BOLD));
     let sold: Vec<_> = recent_sales(state);
@@ -344,7 +346,7 @@ fn complete(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         .take(3)
         .map(|(n, t, p)| format!("{n} {p} ({t})"))
         .collect();
-    let next = if unsold > 0 {
+    let next = if between {
         " · accelerated round next"
     } else {
         ""

@@ -23,6 +23,8 @@ pub fn player(id: u32, name: &str, set: &str, base: u64, overseas: bool) -> Play
         set: set.into(),
         stats: Stats::default(),
         previous_team: None,
+        batting_hand: String::new(),
+        bowling_style: String::new(),
     }
 }
 

@@ -65,6 +65,22 @@ impl Script {
         )
     }
 
+    /// The first team from `from` on (in `teams`' order) that may bid
+    /// `lakh` for the player on the block, if any.
+    pub fn bidder<'a>(&self, teams: &[&'a str], from: usize, lakh: u64) -> Option<&'a str> {
+        (0..teams.len())
+            .map(|k| teams[(from + k) % teams.len()])
+            .find(|t| {
+                let code = TeamCode::new(t);
+                let actor = Actor::new(code.account(), Access::Team { team: code.clone() });
+                let bid = Command::Bid {
+                    team: code,
+                    amount: Money(lakh),
+                };
+                decide(&self.state, &bid, &actor, self.now + 1_000).is_ok()
+            })
+    }
+
     /// An app of `access` that logged in before the script and saw every event live.
     pub fn app(&self, user: &str, access: Access) -> App {
         let mut app = App::new(Keymap::defaults(), NOW);
