@@ -38,6 +38,10 @@ pub fn team_actor(code: &TeamCode) -> Actor {
 }
 
 /// One thing the engine is asked.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "commands stay unboxed in the timed loop, as on the engine's own path"
+)]
 enum Op {
     Command(Actor, Command),
     Ceiling(TeamCode, PlayerId, Money),
