@@ -104,6 +104,7 @@ fn code(i: usize) -> TeamCode {
 }
 
 /// What an op asks: a command, or a ceiling change.
+#[allow(clippy::large_enum_variant, reason = "a test's short list")]
 enum Ask {
     Command(Actor, Command),
     Ceiling(TeamCode, PlayerId, Option<Money>),
