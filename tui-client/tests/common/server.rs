@@ -5,8 +5,12 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The server binary, built next to ours (builds it if a lone `-p auction-tui` run left it out).
+/// The server binary, built next to ours (builds it if a lone `-p auction-tui` run left it out),
+/// or `$AUCTION_SERVER_BIN` (e.g. the release build).
 pub fn server_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("AUCTION_SERVER_BIN") {
+        return PathBuf::from(bin);
+    }
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_auction-tui"));
     let server = ours.with_file_name("auction-server");
     if !server.exists() {
