@@ -176,6 +176,11 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_command() {
                 .await
                 .unwrap();
         }
+        // A kill with a lot clock running comes back paused: the presenter
+        // resumes, as in the room.
+        if presenter.state.phase == auction_proto::Phase::Paused {
+            presenter.cmd(Command::Resume).await.unwrap();
+        }
         let mut tasks = Vec::new();
         let url = server.url.clone();
         let (ready, mut all_ready) = tokio::sync::mpsc::channel(8);
