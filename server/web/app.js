@@ -345,7 +345,9 @@ function renderPlayer(p) {
     ["tags", "meta", "stats"].forEach((id) => text(id, ""));
     return;
   }
-  text("tags", [roleLabel(p.role), p.country, p.capped ? "capped" : "uncapped", p.overseas ? "overseas" : ""].filter(Boolean).join(" · "));
+  const hand = p.batting_hand ? `${p.batting_hand}-hand bat` : "";
+  const tags = [roleLabel(p.role), p.country, p.capped ? "capped" : "uncapped", p.overseas ? "overseas" : "", hand, p.bowling_style || ""];
+  text("tags", tags.filter(Boolean).join(" · "));
   text("meta", `${p.set} · base ${money(p.base)}${p.previous_team ? ` · last season ${p.previous_team}` : ""}`);
   const s = p.stats || {};
   const parts = [];

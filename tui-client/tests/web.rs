@@ -70,9 +70,10 @@ async fn the_page_follows_a_lot_live_and_resumes_after_a_restart() {
     as_user("presenter", &["start", "--seed", "4"]);
     as_user("presenter", &["nominate", "pant"]);
     b.wait_for(&shows("player", "Rishabh Pant"), WITHIN).await;
+    let tags = b.text("tags").await;
     assert!(
-        b.text("tags").await.contains("Wicket-keeper"),
-        "the player's card"
+        tags.contains("Wicket-keeper") && tags.contains("left-hand bat"),
+        "the player's card: {tags}"
     );
     for (team, amount, shown) in [("mi", "2cr", "₹2 Cr"), ("csk", "2.2cr", "₹2.2 Cr")] {
         let code = team.to_uppercase();
@@ -90,6 +91,12 @@ async fn the_page_follows_a_lot_live_and_resumes_after_a_restart() {
         "the next valid bid"
     );
     assert!(b.eval(&shows("clock", ":")).await == true, "the clock runs");
+    let sideways = "document.documentElement.scrollWidth > window.innerWidth";
+    assert_eq!(
+        b.eval(sideways).await,
+        false,
+        "the phone layout fits its width"
+    );
     b.screenshot(&shots().join("phone.png")).await;
 
     as_user("presenter", &["sold"]);
