@@ -100,6 +100,14 @@ pub enum CtlCommand {
     ImportPlayers {
         file: std::path::PathBuf,
     },
+    /// Take a player out of the auction (admin).
+    WithdrawPlayer {
+        player: String,
+    },
+    /// Bring a withdrawn player back to the pool (admin).
+    RestorePlayer {
+        player: String,
+    },
     /// Print the event log.
     History {
         #[arg(long, default_value_t = 0)]
@@ -456,6 +464,12 @@ async fn to_command(
             let csv = crate::host::read_capped(&file).await?;
             Command::ImportPlayers { csv, file }
         }
+        CtlCommand::WithdrawPlayer { player } => Command::WithdrawPlayer {
+            player: find_player(state, player)?,
+        },
+        CtlCommand::RestorePlayer { player } => Command::RestorePlayer {
+            player: find_player(state, player)?,
+        },
         CtlCommand::State
         | CtlCommand::Shortlist { .. }
         | CtlCommand::Proxy { .. }

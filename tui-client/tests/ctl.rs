@@ -392,3 +392,27 @@ fn proxy_ceilings_from_ctl_bid_for_the_team_and_stay_private() {
     assert!(log.contains("(proxy)") || log.contains("auto"), "{log}");
     assert!(!log.contains("7.35") && !log.contains("6.85"), "{log}");
 }
+
+/// The admin withdraws a player and brings him back from a script; a
+/// second restore is refused with the reason.
+#[test]
+fn withdraw_and_restore_a_player_from_ctl() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_server(dir.path());
+    let admin = |args: &[&str]| ctl(&s.url, "admin", &pw("admin"), args);
+    assert!(ok(&admin(&["withdraw-player", "pant"])).starts_with("accepted"));
+    assert!(ok(&admin(&["restore-player", "pant"])).starts_with("accepted"));
+    let again = admin(&["restore-player", "pant"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not withdrawn"),
+        "{again:?}"
+    );
+    let presenter = ctl(
+        &s.url,
+        "presenter",
+        &pw("presenter"),
+        &["withdraw-player", "pant"],
+    );
+    assert_eq!(presenter.status.code(), Some(1), "the admin's only");
+}
