@@ -1025,6 +1025,7 @@ impl App {
                     None => "Proxy ceiling: `player, amount`, or -player to cancel".into(),
                 };
                 self.prompt(PromptKind::Ceiling, label);
+                self.prefill_from_pool(state);
                 Vec::new()
             }
             Action::TeamView
@@ -1043,16 +1044,20 @@ impl App {
                     PromptKind::Shortlist,
                     format!("Shortlist: player, target, note — or -player to remove{on_block}"),
                 );
-                // From the pool: the chosen player, ready for a target.
-                if let (TeamView::Pool, Mode::Prompt(p)) = (self.ui.team_view, &mut self.ui.mode)
-                    && let Some(row) =
-                        crate::pool::pool(state, &self.ui.pool).get(self.ui.pool_cursor)
-                {
-                    p.input = format!("{}, ", row.entry.player.name);
-                }
+                self.prefill_from_pool(state);
                 Vec::new()
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// From the pool view, a prompt about a player (shortlist, ceiling)
+    /// starts with the chosen player's name.
+    fn prefill_from_pool(&mut self, state: &State) {
+        if let (TeamView::Pool, Mode::Prompt(p)) = (self.ui.team_view, &mut self.ui.mode)
+            && let Some(row) = crate::pool::pool(state, &self.ui.pool).get(self.ui.pool_cursor)
+        {
+            p.input = format!("{}, ", row.entry.player.name);
         }
     }
 

@@ -566,6 +566,13 @@ fn a_team_looks_through_the_pool_and_plans_its_budget() {
         other => panic!("{other:?}"),
     }
     app.on_key(code(KeyCode::Esc));
+    // And a proxy ceiling on him, from the pool.
+    app.on_key(key('c'));
+    match &app.ui.mode {
+        Mode::Prompt(p) => assert_eq!(p.input, format!("{chosen}, ")),
+        other => panic!("{other:?}"),
+    }
+    app.on_key(code(KeyCode::Esc));
 
     app.on_key(key('v'));
     assert_eq!(app.ui.team_view, TeamView::Budget);
