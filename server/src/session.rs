@@ -100,6 +100,26 @@ pub enum Notice {
     Ended,
 }
 
+/// A request id the server does not take, said so.
+fn bad_id(id: &str) -> Option<Reply> {
+    (id.is_empty() || id.len() > MAX_REQUEST_ID).then(|| Reply::Error {
+        code: ErrorCode::BadRequest,
+        message: format!("a request id must have 1 to {MAX_REQUEST_ID} characters"),
+    })
+}
+
+/// The engine's answer to request `id`.
+fn answer(id: String, result: Result<u64, auction_proto::Rejection>) -> Reply {
+    match result {
+        Ok(seq) => Reply::Accepted { id, seq },
+        Err(r) => Reply::Rejected {
+            id,
+            code: r.code,
+            message: r.message,
+        },
+    }
+}
+
 fn engine_gone() -> Reply {
     Reply::Error {
         code: ErrorCode::Unavailable,
@@ -261,47 +281,27 @@ impl ClientSession {
                 message: "only a team account sets proxy-bid ceilings".into(),
             };
         };
-        if id.is_empty() || id.len() > MAX_REQUEST_ID {
-            return Reply::Error {
-                code: ErrorCode::BadRequest,
-                message: format!("a request id must have 1 to {MAX_REQUEST_ID} characters"),
-            };
+        if let Some(bad) = bad_id(&id) {
+            return bad;
         }
-        match self
+        let result = self
             .app
             .engine
             .set_ceiling(team.clone(), player, amount)
-            .await
-        {
-            Ok(seq) => Reply::Accepted { id, seq },
-            Err(r) => Reply::Rejected {
-                id,
-                code: r.code,
-                message: r.message,
-            },
-        }
+            .await;
+        answer(id, result)
     }
 
     async fn command(&self, id: String, command: Command) -> Reply {
-        if id.is_empty() || id.len() > MAX_REQUEST_ID {
-            return Reply::Error {
-                code: ErrorCode::BadRequest,
-                message: format!("a command id must have 1 to {MAX_REQUEST_ID} characters"),
-            };
+        if let Some(bad) = bad_id(&id) {
+            return bad;
         }
-        match self
+        let result = self
             .app
             .engine
             .submit(self.actor(), Some(id.clone()), command)
-            .await
-        {
-            Ok(seq) => Reply::Accepted { id, seq },
-            Err(r) => Reply::Rejected {
-                id,
-                code: r.code,
-                message: r.message,
-            },
-        }
+            .await;
+        answer(id, result)
     }
 
     async fn history(&mut self, since: u64, limit: Option<u32>) -> Reply {
