@@ -19,19 +19,6 @@ async fn pause() {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-struct AnyHost;
-
-impl russh::client::Handler for AnyHost {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
 /// Anonymous SSH viewers asking for 1000x1000 terminals, from five
 /// addresses, as many as the server lets in (it caps them).
 pub async fn huge_terminals(ssh: &str, stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
@@ -45,7 +32,9 @@ pub async fn huge_terminals(ssh: &str, stop: &Arc<AtomicBool>) -> anyhow::Result
         socket.bind(format!("127.0.0.{}:0", 2 + n % 5).parse()?)?;
         let stream = socket.connect(addr).await?;
         let config = Arc::new(russh::client::Config::default());
-        let Ok(mut handle) = russh::client::connect_stream(config, stream, AnyHost).await else {
+        let Ok(mut handle) =
+            russh::client::connect_stream(config, stream, crate::ssh::AnyHost).await
+        else {
             continue;
         };
         if !handle.authenticate_none("viewer").await?.success() {

@@ -11,7 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::proc::{ServerProcess, password};
 
-struct AnyHost;
+/// An SSH client that takes any host key (the bench's server is new each run).
+pub(crate) struct AnyHost;
 
 impl client::Handler for AnyHost {
     type Error = russh::Error;
