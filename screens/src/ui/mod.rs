@@ -489,21 +489,35 @@ fn history_panel(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             .bids
             .iter()
             .rev()
-            .map(|b| {
-                Line::from(vec![
-                    Span::styled(
-                        format!("{:<5}", b.team.as_str()),
-                        team_style(state, &b.team, theme),
-                    ),
-                    Span::raw(format!("{:>10}", b.amount.to_string())),
-                    Span::styled(format!(" {}", hms(b.at_ms)), theme.dim()),
-                    Span::styled(if b.auto { " auto" } else { "" }, theme.accent()),
-                ])
-            })
+            .map(|b| bid_line(state, b, true, theme))
             .collect(),
         None => vec![Line::from(Span::styled("—", theme.dim()))],
     };
     frame.render_widget(Paragraph::new(rows).block(block), area);
+}
+
+/// One bid of a lot: the team in its colour, the amount, its time when
+/// asked for, and `auto` when a proxy ceiling placed it.
+pub(crate) fn bid_line(
+    state: &State,
+    b: &auction_proto::state::Bid,
+    with_time: bool,
+    theme: Theme,
+) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(
+            format!("{:<5}", b.team.as_str()),
+            team_style(state, &b.team, theme),
+        ),
+        Span::raw(format!("{:>10}", b.amount.to_string())),
+    ];
+    if with_time {
+        spans.push(Span::styled(format!(" {}", hms(b.at_ms)), theme.dim()));
+    }
+    if b.auto {
+        spans.push(Span::styled(" auto", theme.accent()));
+    }
+    Line::from(spans)
 }
 
 /// `HH:MM:SS` (UTC) of a timestamp.

@@ -311,16 +311,7 @@ fn bids(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         .lot
         .iter()
         .flat_map(|l| l.bids.iter().rev())
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {:<5}", b.team.as_str()),
-                    team_style(state, &b.team, theme),
-                ),
-                Span::raw(format!("{:>11}", b.amount.to_string())),
-                Span::styled(if b.auto { "  proxy" } else { "" }, theme.dim()),
-            ])
-        })
+        .map(|b| super::bid_line(state, b, false, theme))
         .collect();
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Bids ")),
