@@ -342,35 +342,11 @@ impl State {
     /// The most `team` may bid: its purse less what it must keep to reach
     /// the minimum squad after this buy.
     pub fn max_bid(&self, team: &TeamState) -> Money {
-        self.max_bid_keeping(team, self.cheapest_base())
-    }
-
-    /// Whether `amount` is within `team`'s maximum bid. Cheap when it is
-    /// clearly within: the player on the block is in the pool, so the
-    /// cheapest base price is at most his, and the pass over the pool that
-    /// [`State::cheapest_base`] takes is needed only near the limit.
-    pub fn within_max_bid(&self, team: &TeamState, amount: Money) -> bool {
-        let on_block = self
-            .lot
-            .as_ref()
-            .and_then(|l| self.player(l.player))
-            .map(|p| p.player.base);
-        if let Some(base) = on_block
-            && amount <= self.max_bid_keeping(team, base)
-        {
-            return true;
-        }
-        amount <= self.max_bid(team)
-    }
-
-    /// [`State::max_bid`] with the cheapest base price already known (it
-    /// takes a pass over the pool).
-    pub fn max_bid_keeping(&self, team: &TeamState, cheapest_base: Money) -> Money {
         let still_needed = (self.rules.squad_min as usize)
             .saturating_sub(team.squad.len())
             .saturating_sub(1) as u64;
         team.purse
-            .saturating_sub(Money(still_needed * cheapest_base.0))
+            .saturating_sub(Money(still_needed * self.cheapest_base().0))
     }
 
     /// Overseas players in `team`'s squad.

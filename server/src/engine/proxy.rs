@@ -252,10 +252,10 @@ pub fn answer<'c>(state: &State, ceilings: &'c Ceilings, now_ms: u64) -> Due<'c>
         return NONE;
     };
     // Cheap first: does any other team's ceiling reach the next bid at all?
-    let leader = state.leader().map(|b| &b.team);
+    let lead = state.leader();
     if !list
         .iter()
-        .any(|c| c.amount >= first && Some(&c.team) != leader)
+        .any(|c| c.amount >= first && Some(&c.team) != lead.map(|b| &b.team))
     {
         return NONE;
     }
@@ -266,8 +266,7 @@ pub fn answer<'c>(state: &State, ceilings: &'c Ceilings, now_ms: u64) -> Due<'c>
     let Some(runner_up) = runner_up else {
         return [winner.team.map(|t| (t, first)), None];
     };
-    let leading = state.leader().map(|b| b.amount);
-    let reach = reach(state, first, leading, runner_up.cap);
+    let reach = reach(state, first, lead.map(|b| b.amount), runner_up.cap);
     let price = match next(state, reach) {
         Some(above) if above <= winner.cap => above,
         _ => reach,
@@ -333,10 +332,7 @@ fn top_two<'c>(state: &State, list: &'c [Ceiling], first: Money) -> Top<'c> {
         let Some(team) = state.team(&c.team) else {
             continue;
         };
-        let cap = match state.within_max_bid(team, c.amount) {
-            true => c.amount,
-            false => state.max_bid(team),
-        };
+        let cap = c.amount.min(state.max_bid(team));
         if leads {
             // The leader's own ceiling, when above its bid, is its side.
             if let Some(side) = leader_side.as_mut().filter(|s| cap > s.cap) {

@@ -548,8 +548,8 @@ fn can_take(
 
 /// `amount` leaves `team` enough to complete its squad.
 fn within_max(state: &State, team: &TeamState, amount: Money) -> Result<(), Rejection> {
-    if !state.within_max_bid(team, amount) {
-        let max = state.max_bid(team);
+    let max = state.max_bid(team);
+    if amount > max {
         return Err(no(
             RejectCode::OverMaxBid,
             format!(
