@@ -10,11 +10,10 @@
 
 use std::time::{Duration, Instant};
 
-use auction_proto::{Access, Actor, Command, Money, PlayerId, State, TeamCode};
+use auction_proto::{Access, Actor, Command, League, Money, PlayerId, State, TeamCode};
 use auction_server::engine::decide;
 use auction_server::engine::proxy::Ceilings;
 use auction_server::engine::step::{set_ceiling, step};
-use auction_server::league::bundled;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -48,7 +47,7 @@ enum Op {
 }
 
 /// A realistic stream: nominate, then teams outbid each other, then the
-/// hammer; over and over, resetting when the pool runs out. With
+/// hammer; over and over, resetting when the pool or a squad is full. With
 /// ceilings, the first two teams leave one on every lot as it opens.
 struct Script {
     teams: Vec<TeamCode>,
@@ -71,7 +70,13 @@ impl Script {
             );
         }
         let Some(lot) = &state.lot else {
-            if state.next_in_queue().is_none() {
+            // Start again when the pool runs out or a squad is full (the
+            // pool has more players than the squads have places).
+            let full = state
+                .teams
+                .iter()
+                .any(|t| t.squad.len() >= state.rules.squad_max as usize);
+            if full || state.next_in_queue().is_none() {
                 return Op::Command(Actor::new("admin", Access::Admin), Command::ResetAuction);
             }
             return Op::Command(self.presenter.clone(), Command::Next);
@@ -94,8 +99,18 @@ impl Script {
                 );
             }
         }
-        if lot.bids.len() >= 12 {
-            return Op::Command(self.presenter.clone(), Command::Sold);
+        // Twelve bids, or nobody left who may bid (squad or overseas places
+        // filled): the hammer.
+        let may_raise = |t: &TeamCode| {
+            let raise = Command::Raise { team: t.clone() };
+            decide(state, &raise, &team_actor(t), 0).is_ok()
+        };
+        if lot.bids.len() >= 12 || !self.teams.iter().any(may_raise) {
+            let hammer = match lot.bids.is_empty() {
+                true => Command::Unsold,
+                false => Command::Sold,
+            };
+            return Op::Command(self.presenter.clone(), hammer);
         }
         // The next team in turn that is not leading (a proxy bid may have
         // put any team in the lead).
@@ -151,9 +166,8 @@ impl Figure {
 
 /// `commands` operations in `mode`; only running them is timed (they are
 /// generated beforehand, in batches, against a shadow state).
-pub fn measure(mode: Mode, commands: u64) -> Figure {
-    let league = bundled().league;
-    let mut state = State::new(&league);
+pub fn measure(mode: Mode, commands: u64, league: &League) -> Figure {
+    let mut state = State::new(league);
     let mut ceilings = Ceilings::default();
     let mut script = Script {
         teams: state.teams.iter().map(|t| t.team.code.clone()).collect(),

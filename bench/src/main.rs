@@ -34,6 +34,10 @@ enum Bench {
         /// Only the ceilings run (for a profiler).
         #[arg(long)]
         ceilings_only: bool,
+        /// Another league file (the bundled one by default): to compare
+        /// builds on the same pool.
+        #[arg(long)]
+        league: Option<std::path::PathBuf>,
     },
     /// Durable commands per second with group commit.
     Durable {
@@ -100,13 +104,13 @@ enum Bench {
 
 /// The three engine figures, back to back, each `rounds` times (floor,
 /// step, ceilings, floor, ...), and the ratios to the floor of the same round.
-fn engine(commands: u64, rounds: u32) {
+fn engine(commands: u64, rounds: u32, league: &auction_proto::League) {
     use auction_bench::engine::{Mode, measure};
     for round in 1..=rounds {
-        let floor = measure(Mode::Floor, commands);
+        let floor = measure(Mode::Floor, commands, league);
         for f in [Mode::Floor, Mode::Step, Mode::Ceilings].map(|m| match m {
             Mode::Floor => None,
-            m => Some(measure(m, commands)),
+            m => Some(measure(m, commands, league)),
         }) {
             let f = f.as_ref().unwrap_or(&floor);
             println!(
@@ -182,14 +186,22 @@ fn main() -> anyhow::Result<()> {
             commands,
             rounds,
             ceilings_only,
+            league,
         } => {
+            let league = match league {
+                Some(file) => auction_server::league::load(&file)?.league,
+                None => bundled().league,
+            };
             if ceilings_only {
-                let f =
-                    auction_bench::engine::measure(auction_bench::engine::Mode::Ceilings, commands);
+                let f = auction_bench::engine::measure(
+                    auction_bench::engine::Mode::Ceilings,
+                    commands,
+                    &league,
+                );
                 println!("{:.0} events/s", f.events_per_second());
                 return Ok(());
             }
-            engine(commands, rounds);
+            engine(commands, rounds, &league);
             Ok(())
         }
         Bench::Durable { commands, clients } => tokio::runtime::Builder::new_multi_thread()
