@@ -393,14 +393,12 @@ impl App {
         match action.scope() {
             Scope::Everyone => true,
             Scope::Team => self.own_team().is_some(),
-            // The arrows also move through a team owner's pool.
-            Scope::Admin
-                if matches!(action, Action::Up | Action::Down)
-                    && self.own_team().is_some()
-                    && self.ui.team_view == TeamView::Pool =>
-            {
-                true
-            }
+            Scope::Lists => match self.own_team() {
+                Some(_) => self.ui.team_view == TeamView::Pool,
+                None => {
+                    self.is_admin() && matches!(self.ui.tab, Tab::Players | Tab::Teams | Tab::Log)
+                }
+            },
             Scope::Room => self.is_room() && (self.ui.tab == Tab::Auction || !self.is_admin()),
             Scope::Admin => {
                 self.is_admin()
@@ -409,9 +407,6 @@ impl App {
                         | Action::TabPrev
                         | Action::ResetPassword
                         | Action::ResetAuction => true,
-                        Action::Up | Action::Down => {
-                            matches!(self.ui.tab, Tab::Players | Tab::Teams | Tab::Log)
-                        }
                         Action::Search
                         | Action::AddPlayer
                         | Action::ImportPlayers
@@ -934,7 +929,8 @@ impl App {
         match action.scope() {
             Scope::Everyone => self.dialog_action(action),
             Scope::Team => self.team_action(action, &state),
-            Scope::Admin if self.own_team().is_some() => self.team_action(action, &state),
+            Scope::Lists if self.own_team().is_some() => self.team_view_action(action, &state),
+            Scope::Lists => self.admin_navigate(action, &state),
             Scope::Room if action.confirms() => self.room_confirm(action, &state),
             Scope::Room => self.room_action(action, &state),
             Scope::Admin if action.navigates() => self.admin_navigate(action, &state),
@@ -1028,11 +1024,9 @@ impl App {
                 self.prefill_from_pool(state);
                 Vec::new()
             }
-            Action::TeamView
-            | Action::PoolFilter
-            | Action::PoolSort
-            | Action::Up
-            | Action::Down => self.team_view_action(action, state),
+            Action::TeamView | Action::PoolFilter | Action::PoolSort => {
+                self.team_view_action(action, state)
+            }
             Action::Shortlist => {
                 let on_block = state
                     .lot

@@ -73,6 +73,9 @@ pub enum Scope {
     Team,
     Room,
     Admin,
+    /// Moving through a list: the admin's players, teams and log, a team
+    /// owner's pool.
+    Lists,
 }
 
 impl Action {
@@ -152,8 +155,8 @@ impl Action {
             Action::PaddleAmount => ("chosen team bids a typed amount", Room),
             Action::TabNext => ("next tab", Admin),
             Action::TabPrev => ("previous tab", Admin),
-            Action::Up => ("move up (the admin's lists, a team's pool)", Admin),
-            Action::Down => ("move down (the admin's lists, a team's pool)", Admin),
+            Action::Up => ("move up (the admin's lists, a team's pool)", Lists),
+            Action::Down => ("move down (the admin's lists, a team's pool)", Lists),
             Action::Search => ("filter players (bowler, unsold, a set, a name...)", Admin),
             Action::AddPlayer => ("add a player", Admin),
             Action::ImportPlayers => ("import players from a CSV file", Admin),
@@ -354,6 +357,7 @@ impl Keymap {
                 Scope::Team => "team",
                 Scope::Room => "presenter, admin",
                 Scope::Admin => "admin",
+                Scope::Lists => "admin, team",
             };
             let keys: Vec<String> = self.keys(a).iter().map(|k| format!("`{k}`")).collect();
             out.push_str(&format!(
