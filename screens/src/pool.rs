@@ -88,8 +88,14 @@ fn word_matches(entry: &PlayerEntry, w: &str) -> bool {
 /// first (with their place), then the rest by id; or all by base price,
 /// highest first. Sold and withdrawn players only when asked for.
 pub fn pool<'a>(state: &'a State, query: &PoolQuery) -> Vec<PoolRow<'a>> {
-    let upcoming: Vec<_> = state.upcoming().map(|p| p.player.id).collect();
-    let place = |id| upcoming.iter().position(|u| *u == id).map(|i| i + 1);
+    // Drawn at every redraw of the pool: one pass over the queue, not one
+    // per player.
+    let places: std::collections::HashMap<_, _> = state
+        .upcoming()
+        .enumerate()
+        .map(|(i, p)| (p.player.id, i + 1))
+        .collect();
+    let place = |id| places.get(&id).copied();
     let mut rows: Vec<PoolRow> = state
         .players
         .iter()
