@@ -277,7 +277,8 @@ async fn shortlist(
     outcome
 }
 
-fn fail(e: impl std::fmt::Display) -> Outcome {
+/// Says what failed; the exit status for it.
+pub(crate) fn fail(e: impl std::fmt::Display) -> Outcome {
     eprintln!("error: {e}");
     Outcome::Failed
 }

@@ -7,7 +7,7 @@ use auction_proto::{Money, PlayerId, PlayerStatus, State};
 use auction_screens::lookup::find_player;
 use clap::Subcommand;
 
-use crate::ctl::Outcome;
+use crate::ctl::{Outcome, fail};
 use crate::net::WsClient;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -161,9 +161,4 @@ fn status(state: &State, player: PlayerId, status: &PlayerStatus) -> String {
         _ if state.upcoming().any(|p| p.player.id == player) => "  · to come".into(),
         _ => String::new(),
     }
-}
-
-fn fail(e: impl std::fmt::Display) -> Outcome {
-    eprintln!("error: {e}");
-    Outcome::Failed
 }
