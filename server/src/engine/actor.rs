@@ -362,8 +362,8 @@ pub fn spawn(
         tick_refused_at: None,
         config,
     };
-    engine.remember_from_log()?;
-    engine.pause_after_crash()?;
+    let last_at = engine.remember_from_log()?;
+    engine.pause_after_crash(last_at)?;
     tracing::info!(
         seq = engine.seq,
         replayed = recovered.replayed,
@@ -390,30 +390,26 @@ fn on_block(state: &State, ceilings: &Ceilings) -> Option<(PlayerId, usize)> {
 impl Engine {
     /// Rebuilds the request-id memory from the tail of the log, so a retry
     /// after a restart is still answered with its first result.
-    fn remember_from_log(&mut self) -> Result<(), StoreError> {
-        let keep = self.config.remembered_from_log;
+    /// Returns the time of the last entry (the crash check needs it; the
+    /// tail read here includes it).
+    fn remember_from_log(&mut self) -> Result<Option<u64>, StoreError> {
+        let keep = self.config.remembered_from_log.max(1);
         let since = self.seq.saturating_sub(keep);
+        let mut last_at = None;
         for entry in self.store.entries_after(since, keep as usize)? {
             if let Some(id) = &entry.request_id {
                 self.requests.remember(&entry.actor, id, Ok(entry.seq));
             }
+            last_at = Some(entry.at_ms);
         }
-        Ok(())
+        Ok(last_at)
     }
 
     /// A log that ends with a lot clock running was not stopped cleanly
     /// (a clean stop pauses it): the lot comes back paused with the time it
     /// had at the last recorded event, for the presenter to resume. Nobody
     /// loses a lot to the downtime.
-    fn pause_after_crash(&mut self) -> Result<(), StoreError> {
-        let last_at = match self.seq {
-            0 => return Ok(()),
-            seq => self
-                .store
-                .entries_after(seq - 1, 1)?
-                .first()
-                .map(|e| e.at_ms),
-        };
+    fn pause_after_crash(&mut self, last_at: Option<u64>) -> Result<(), StoreError> {
         if let Some(pause) = last_at.and_then(|at| downtime_pause(&self.state, at)) {
             self.state.apply(&pause);
             let now = (self.config.clock)();
