@@ -41,12 +41,10 @@ pub async fn route<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<(Route, V
             Ok(httparse::Status::Complete(_)) => {
                 let path = req.path.unwrap_or("/");
                 let path = path.split('?').next().unwrap_or(path);
-                let route = match (req.method, path) {
-                    (Some("GET"), "/health") => Route::Health,
-                    (Some("GET"), "/ws") => Route::WebSocket,
-                    (Some("GET"), p) if crate::web::asset(p).is_some() => {
-                        Route::Page(crate::web::asset(p).expect("just found"))
-                    }
+                let route = match (req.method, path, crate::web::asset(path)) {
+                    (Some("GET"), "/health", _) => Route::Health,
+                    (Some("GET"), "/ws", _) => Route::WebSocket,
+                    (Some("GET"), _, Some(asset)) => Route::Page(asset),
                     _ => Route::NotFound(path.to_string()),
                 };
                 return Ok((route, buf));
