@@ -397,6 +397,9 @@ fn a_team_sets_sees_and_cancels_its_proxy_ceiling() {
     });
     let screen = render(&presenter, 120, 36);
     assert!(screen.contains("2 teams hold a proxy ceiling"), "{screen}");
+    // The presenter's list of the lot's bids marks the proxy bid, within
+    // its narrow column.
+    assert!(screen.contains("₹3 Cr⚑"), "{screen}");
 }
 
 /// The whole pool through the hammer: the big screen's end of the night

@@ -254,8 +254,12 @@ pub(crate) fn team_style(state: &State, code: &auction_proto::TeamCode, theme: T
         .map_or_else(|| theme.bold(), |t| theme.team(t.team.colour))
 }
 
+/// The player's figures; empty when the league gives none (no matches).
 pub(crate) fn stats_line(p: &auction_proto::Player) -> String {
     let s = &p.stats;
+    if s.matches == 0 {
+        return String::new();
+    }
     let mut parts = vec![format!("{} matches", s.matches)];
     if s.runs > 0 || p.role != Role::Bowler {
         parts.push(format!("{} runs", s.runs));
@@ -496,8 +500,8 @@ fn history_panel(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     frame.render_widget(Paragraph::new(rows).block(block), area);
 }
 
-/// One bid of a lot: the team in its colour, the amount, its time when
-/// asked for, and `auto` when a proxy ceiling placed it.
+/// One bid of a lot: the team in its colour, the amount, ⚑ when a proxy
+/// ceiling placed it, and its time when asked for (24 columns with it).
 pub(crate) fn bid_line(
     state: &State,
     b: &auction_proto::state::Bid,
@@ -509,13 +513,11 @@ pub(crate) fn bid_line(
             format!("{:<5}", b.team.as_str()),
             team_style(state, &b.team, theme),
         ),
-        Span::raw(format!("{:>10}", b.amount.to_string())),
+        Span::raw(format!("{:>9}", b.amount.to_string())),
+        Span::styled(if b.auto { "⚑" } else { " " }, theme.accent()),
     ];
     if with_time {
-        spans.push(Span::styled(format!(" {}", hms(b.at_ms)), theme.dim()));
-    }
-    if b.auto {
-        spans.push(Span::styled(" auto", theme.accent()));
+        spans.push(Span::styled(hms(b.at_ms), theme.dim()));
     }
     Line::from(spans)
 }
