@@ -7,8 +7,8 @@
 //! before that.
 
 use std::path::Path;
-
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use auction_proto::{Entry, League, LogHash, State};
 use sha2::{Digest, Sha256};
@@ -21,7 +21,37 @@ const META_LEAGUE: &[u8] = b"league";
 /// The hash of the last entry, to notice a lost or edited tail.
 const META_HEAD: &[u8] = b"head";
 
-/// What `prev` holds before the first entry.
+/// How long an open waits for a directory's lock. sled lets the lock go on
+/// its background threads a moment after the last handle is dropped, so a
+/// store reopened at once in the same process (a restart in a test, a tool
+/// after the engine) can find it still held.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens sled in `dir`, waiting up to [`LOCK_WAIT`] for its lock; a lock
+/// held longer belongs to another running store.
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let started = Instant::now();
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Err(e) if is_locked(&e) => {
+                if started.elapsed() >= LOCK_WAIT {
+                    return Err(StoreError::InUse {
+                        dir: dir.display().to_string(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
+
+/// True when sled could not take the directory's lock: another store
+/// holds it (sled 0.34 says so only in its message).
+fn is_locked(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
+}
+
 /// Makes the data directory private: the directory and every directory in
 /// it 0700, every file 0600 (password and session hashes, shortlists, the
 /// SSH host key, generated passwords). Run at every start, so a directory
@@ -68,6 +98,10 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the event log has a gap: expected seq {expected}, found {found}")]
     Gap { expected: u64, found: u64 },
+    #[error(
+        "the data directory {dir} is in use by another auction-server; stop it, or use another --data directory"
+    )]
+    InUse { dir: String },
 }
 
 /// A handle on the store; cheap to clone (sled trees are shared).
@@ -104,7 +138,7 @@ fn seq_of(key: &[u8]) -> u64 {
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
+        let db = open_db(dir)?;
         let store = Store {
             events: db.open_tree("events")?,
             snapshots: db.open_tree("snapshots")?,
