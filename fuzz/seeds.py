@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Writes the committed seed corpus (fuzz/seeds/<target>/) from
-docs/protocol.md and a scripted auction. Run from the repository root."""
-import json, os, re, hashlib
+docs/protocol.md and a scripted auction. Run from the repository root;
+an argument writes the corpus there instead (a test compares the two)."""
+import json, os, re, hashlib, sys
 
 doc = open("docs/protocol.md").read()
 blocks = re.findall(r"```json (\w+)\n(.*?)```", doc, re.S)
-out = "fuzz/seeds"
+out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/seeds"
 
 def write(target, data: bytes):
     d = os.path.join(out, target)
@@ -58,7 +59,9 @@ SYSTEM = 13  # the engine's own clock; five seconds pass before its lines
 doc_cmd = {c["cmd"]: c for c in commands}
 night = [
     (ADMIN, doc_cmd["add_player"]),
-    (ADMIN, doc_cmd["import_players"]),
+    # The document's example imports id 201, which the 300-player pool has.
+    (ADMIN, dict(doc_cmd["import_players"],
+                 csv=doc_cmd["import_players"]["csv"].replace("\n201,", "\n401,"))),
     (ADMIN, dict(doc_cmd["edit_player"], player=dict(doc_cmd["edit_player"]["player"], id=3))),
     (ADMIN, doc_cmd["withdraw_player"]),
     (PRESENTER, {"cmd": "start", "seed": 7}),
@@ -81,7 +84,8 @@ night = [
     (PRESENTER, {"cmd": "undo_bid"}),
     (ADMIN, {"cmd": "adjust_purse", "team": "MI", "delta": -50, "reason": "fine"}),
     (PRESENTER, {"cmd": "reset_lot"}),
-    (PRESENTER, {"cmd": "next"}),
+    # Player 9 was RR's, so that RR is offered its card.
+    (PRESENTER, {"cmd": "nominate", "player": 9}),
     (CSK, {"cmd": "bid", "team": "CSK", "amount": "2cr"}),
 ] + [(SYSTEM, {"cmd": "tick"})] * 12 + [
     # The clock called the stages and the hammer; RR lets its player go.
@@ -91,7 +95,7 @@ night = [
     (PRESENTER, {"cmd": "unsold"}),
 ]
 # Every set called: the rest of the pool goes unsold.
-night += [(PRESENTER, {"cmd": "next"}), (PRESENTER, {"cmd": "unsold"})] * 110
+night += [(PRESENTER, {"cmd": "next"}), (PRESENTER, {"cmd": "unsold"})] * 310
 night += [
     (MI, {"cmd": "request_accelerated", "team": "MI", "players": [14, 52, 77]}),
     (PRESENTER, {"cmd": "open_accelerated"}),
@@ -101,6 +105,38 @@ night += [
     (ADMIN, {"cmd": "reset_auction"}),
 ]
 write("commands", b"\n".join(line(a, c) for a, c in night))
+
+# Proxy bids: ceilings set before and on the lot, answered, raised past,
+# equal, cancelled, undone, paused, and ended by the hammer.
+def ceiling(player, amount=None):
+    msg = {"type": "set_ceiling", "id": "c", "player": player}
+    if amount is not None:
+        msg["amount"] = amount
+    return msg
+proxy = [
+    (PRESENTER, {"cmd": "start", "seed": 7}),
+    (MI, ceiling(1, 300)),
+    (CSK, ceiling(1, 260)),
+    (RCB, ceiling(1, 300)),
+    (PRESENTER, {"cmd": "nominate", "player": 1}),
+    (KKR, {"cmd": "raise", "team": "KKR"}),
+    (PRESENTER, {"cmd": "undo_bid"}),
+    (PRESENTER, {"cmd": "pause"}),
+    (CSK, ceiling(1, 500)),
+    (PRESENTER, {"cmd": "resume"}),
+    (MI, ceiling(1)),
+    (KKR, {"cmd": "bid", "team": "KKR", "amount": "9cr"}),
+    (VIEWER, ceiling(1, 2000)),
+    (PRESENTER, {"cmd": "sold"}),
+    (MI, ceiling(1, 900)),
+    (PRESENTER, {"cmd": "undo_sale"}),
+    (PRESENTER, {"cmd": "next"}),
+    (MI, ceiling(2, 120000)),
+    (CSK, {"cmd": "raise", "team": "CSK"}),
+    (PRESENTER, {"cmd": "reset_lot"}),
+    (ADMIN, {"cmd": "reset_auction"}),
+]
+write("commands", b"\n".join(line(a, c) for a, c in proxy))
 
 # SSH input: keys, arrows, function keys, paste, split UTF-8, garbage.
 for s in [b"\x00q", b"\x01\x1b[A\x1b[B\x1b[C\x1b[D", b"\x03\x1bOP\x1b[15~\x1b[1;5C",

@@ -5,8 +5,10 @@
 use std::sync::OnceLock;
 
 use auction_proto::msg::{ClientMsg, ServerMsg};
-use auction_proto::{Access, Actor, Command, League, Money, State};
+use auction_proto::{Access, Actor, Command, Event, League, Money, PlayerId, PlayerStatus, State};
 
+use crate::engine::proxy::Ceilings;
+use crate::engine::step::{set_ceiling, step};
 use crate::engine::{decide, invariants};
 use crate::ssh::input::Decoder;
 
@@ -54,19 +56,55 @@ fn acting_team(cmd: &Command) -> Option<&auction_proto::TeamCode> {
     }
 }
 
-/// How many commands of each kind were accepted: what a run reached.
+/// How many commands of each kind were accepted: what a run reached
+/// (`set_ceiling` and `auto_bid` count the proxy bids' part).
 pub type Accepted = std::collections::BTreeMap<&'static str, u64>;
 
-/// The command handler: lines of `<actor byte><command JSON>` from every
-/// kind of account, against the bundled league (with RTM cards). Whatever
-/// is asked, the invariants hold, a team only ever acts for itself and only
-/// with a team's commands, a viewer changes nothing, and deciding is
-/// deterministic. Returns what was accepted, by kind.
+/// One line of the command fuzzer: a command, or a team's ceiling (the
+/// protocol's `set_ceiling` message).
+enum Ask {
+    Command(Command),
+    Ceiling {
+        player: PlayerId,
+        amount: Option<Money>,
+    },
+}
+
+fn ask(json: &[u8]) -> Option<Ask> {
+    if let Ok(cmd) = serde_json::from_slice::<Command>(json) {
+        return Some(Ask::Command(cmd));
+    }
+    match serde_json::from_slice::<ClientMsg>(json) {
+        Ok(ClientMsg::SetCeiling { player, amount, .. }) => Some(Ask::Ceiling { player, amount }),
+        _ => None,
+    }
+}
+
+/// The auction as the engine holds it: the state, the ceilings, the purses
+/// it started with.
+struct House {
+    state: State,
+    ceilings: Ceilings,
+    start_total: u64,
+    accepted: Accepted,
+}
+
+/// The command handler: lines of `<actor byte><JSON>` from every kind of
+/// account, against the bundled league (with RTM cards); the JSON is a
+/// command or a team's `set_ceiling`. Whatever is asked, the invariants
+/// hold, a team only ever acts for itself and only with a team's commands,
+/// a viewer changes nothing, deciding is deterministic, and every proxy bid
+/// is the bidding team's own, within its ceiling, and ceilings end with
+/// their lot. Returns what was accepted, by kind.
 pub fn commands(data: &[u8]) -> Accepted {
-    let mut accepted = Accepted::new();
     let league = league();
-    let mut state = State::new(league);
-    let start_total: u64 = state.teams.iter().map(|t| t.purse.0).sum();
+    let state = State::new(league);
+    let mut house = House {
+        start_total: state.teams.iter().map(|t| t.purse.0).sum(),
+        state,
+        ceilings: Ceilings::default(),
+        accepted: Accepted::new(),
+    };
     let mut actors = vec![
         Actor::new("admin", Access::Admin),
         Actor::new("presenter", Access::Presenter),
@@ -85,29 +123,93 @@ pub fn commands(data: &[u8]) -> Accepted {
         };
         let actor = &actors[usize::from(who) % actors.len()];
         now += 997 * u64::from(who % 8);
-        let Ok(cmd) = serde_json::from_slice::<Command>(json) else {
-            continue;
-        };
-        let decided = decide(&state, &cmd, actor, now);
+        match ask(json) {
+            Some(Ask::Command(cmd)) => house.command(&cmd, actor, now),
+            Some(Ask::Ceiling { player, amount }) => house.ceiling(player, amount, actor, now),
+            None => {}
+        }
+    }
+    house.accepted
+}
+
+impl House {
+    fn command(&mut self, cmd: &Command, actor: &Actor, now: u64) {
+        let decided = decide(&self.state, cmd, actor, now);
         assert_eq!(
             decided,
-            decide(&state, &cmd, actor, now),
+            decide(&self.state, cmd, actor, now),
             "not deterministic"
         );
-        let Ok(event) = decided else { continue };
-        match (&actor.access, acting_team(&cmd)) {
+        if decided.is_err() {
+            return;
+        }
+        match (&actor.access, acting_team(cmd)) {
             (Access::Viewer, _) => panic!("a viewer's {cmd:?} was accepted"),
             (Access::Team { team }, Some(t)) => assert_eq!(team, t, "a team acted for another"),
             (Access::Team { .. }, None) => panic!("a team's {cmd:?} was accepted"),
             _ => {}
         }
-        *accepted.entry(cmd.name()).or_default() += 1;
-        state.apply(&event);
-        if let Err(broken) = invariants::check(&state, start_total) {
-            panic!("{broken} after {cmd:?} by {}", actor.user);
+        *self.accepted.entry(cmd.name()).or_default() += 1;
+        let done = step(&mut self.state, &mut self.ceilings, cmd, actor, now)
+            .expect("a command decided once is decided the same in its step");
+        self.check(&done.auto, &format!("{cmd:?} by {}", actor.user));
+    }
+
+    /// The session lets only a team set its own ceiling.
+    fn ceiling(&mut self, player: PlayerId, amount: Option<Money>, actor: &Actor, now: u64) {
+        let Access::Team { team } = &actor.access else {
+            return;
+        };
+        let before = self.ceilings.clone();
+        match set_ceiling(
+            &mut self.state,
+            &mut self.ceilings,
+            team,
+            player,
+            amount,
+            now,
+        ) {
+            Ok(auto) => {
+                *self.accepted.entry("set_ceiling").or_default() += 1;
+                self.check(&auto, &format!("{team}'s ceiling {amount:?} on {player}"));
+            }
+            Err(_) => assert_eq!(self.ceilings, before, "a refused ceiling changed the book"),
         }
     }
-    accepted
+
+    /// After every step: the invariants, each proxy bid within its team's
+    /// ceiling on the player on the block, no ceiling on a closed lot.
+    fn check(&mut self, auto: &[Event], after: &str) {
+        if let Err(broken) = invariants::check(&self.state, self.start_total) {
+            panic!("{broken} after {after}");
+        }
+        for event in auto {
+            let Event::BidPlaced {
+                team,
+                amount,
+                auto: true,
+                ..
+            } = event
+            else {
+                panic!("a proxy step made {event:?} after {after}");
+            };
+            let player = self.state.lot.as_ref().map(|l| l.player);
+            let ceiling = player.and_then(|p| self.ceilings.get(p, team));
+            assert!(
+                ceiling.is_some_and(|c| *amount <= c.amount),
+                "{team}'s proxy bid {amount} passes its ceiling {ceiling:?} after {after}"
+            );
+            *self.accepted.entry("auto_bid").or_default() += 1;
+        }
+        for (player, ceiling) in self.ceilings.all() {
+            let open = self.state.player(player).map(|e| &e.status);
+            assert!(
+                matches!(open, Some(PlayerStatus::Available | PlayerStatus::OnBlock)),
+                "{}'s ceiling on {player} outlives its lot ({open:?}) after {after}",
+                ceiling.team
+            );
+        }
+    }
 }
 
 /// The SSH input decoder: any bytes, in any packet sizes, decode without a

@@ -50,7 +50,8 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
 
 /// The seeds reach every command: each is accepted at least once (by an
 /// account allowed to give it), so the fuzzer starts from states where
-/// every rule is live, and its oracle accepts every legal team command.
+/// every rule is live, and its oracle accepts every legal team command;
+/// ceilings are set and place bids.
 #[test]
 fn the_command_seeds_get_every_command_accepted() {
     use auction_proto::command::CommandKind;
@@ -61,14 +62,46 @@ fn the_command_seeds_get_every_command_accepted() {
             *reached.entry(kind).or_default() += n;
         }
     }
+    // Proxy bids too: a team's ceiling, and the bids it places.
     let missing: Vec<&str> = CommandKind::VARIANTS
         .iter()
         .map(|&k| k.into())
+        .chain(["set_ceiling", "auto_bid"])
         .filter(|k: &&str| !reached.contains_key(k))
         .collect();
     assert!(
         missing.is_empty(),
         "never accepted: {missing:?} ({reached:?})"
+    );
+}
+
+/// `fuzz/seeds.py` writes the corpus from docs/protocol.md and its scripted
+/// auctions: every seed it writes is committed, so a changed example or
+/// script cannot leave the corpus behind. (Older seeds may stay: more
+/// starting points cost the fuzzer nothing.)
+#[test]
+fn the_committed_corpus_holds_every_seed_the_script_writes() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg("fuzz/seeds.py")
+        .arg(out.path())
+        .current_dir(&root)
+        .status()
+        .expect("python3 runs fuzz/seeds.py");
+    assert!(status.success());
+    let mut missing = Vec::new();
+    for target in ["protocol", "commands", "ssh_input"] {
+        for file in std::fs::read_dir(out.path().join(target)).unwrap() {
+            let name = file.unwrap().file_name();
+            if !root.join("fuzz/seeds").join(target).join(&name).exists() {
+                missing.push(format!("{target}/{}", name.to_string_lossy()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not committed (run `python3 fuzz/seeds.py`): {missing:?}"
     );
 }
 
