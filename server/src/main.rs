@@ -196,8 +196,34 @@ fn load_league(path: Option<&PathBuf>) -> anyhow::Result<LeagueConfig> {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", report(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes, one a line, leaving out a cause the lines
+/// above already say (our errors name their cause in their message).
+fn report(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.contains(&text) {
+            out.push_str("\n  caused by: ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     // Whatever the server writes (sled's files, keys, exports' neighbours in
     // the data directory) is for this user only.
     rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));

@@ -233,3 +233,32 @@ fn provisioned(
         .unwrap();
     (store, auth)
 }
+
+/// A second server (or an offline command) on a data directory in use is
+/// refused in plain words, said once, with exit code 1.
+#[test]
+fn a_data_directory_in_use_is_refused_in_plain_words_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = auction_server::store::Store::open(dir.path()).unwrap();
+    for args in [
+        vec!["--listen", "127.0.0.1:0", "--no-ssh", "serve"],
+        vec!["log"],
+    ] {
+        let out = server()
+            .env("RUST_BACKTRACE", "0")
+            .arg("--data")
+            .arg(dir.path())
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            said.matches("is in use by another auction-server").count(),
+            1,
+            "{args:?}: {said}"
+        );
+        assert!(said.contains("Error: cannot open"), "{args:?}: {said}");
+    }
+}
