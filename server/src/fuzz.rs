@@ -60,6 +60,17 @@ fn acting_team(cmd: &Command) -> Option<&auction_proto::TeamCode> {
 /// (`set_ceiling` and `auto_bid` count the proxy bids' part).
 pub type Accepted = std::collections::BTreeMap<&'static str, u64>;
 
+/// Every kind a run of [`commands`] can reach: each command, then the
+/// ceilings set and the proxy bids they placed.
+pub fn kinds() -> Vec<&'static str> {
+    use strum::VariantArray;
+    auction_proto::command::CommandKind::VARIANTS
+        .iter()
+        .map(|&k| k.into())
+        .chain(["set_ceiling", "auto_bid"])
+        .collect()
+}
+
 /// One line of the command fuzzer: a command, or a team's ceiling (the
 /// protocol's `set_ceiling` message).
 enum Ask {
