@@ -59,9 +59,7 @@ SYSTEM = 13  # the engine's own clock; five seconds pass before its lines
 doc_cmd = {c["cmd"]: c for c in commands}
 night = [
     (ADMIN, doc_cmd["add_player"]),
-    # The document's example imports id 201, which the 300-player pool has.
-    (ADMIN, dict(doc_cmd["import_players"],
-                 csv=doc_cmd["import_players"]["csv"].replace("\n201,", "\n401,"))),
+    (ADMIN, doc_cmd["import_players"]),
     (ADMIN, dict(doc_cmd["edit_player"], player=dict(doc_cmd["edit_player"]["player"], id=3))),
     (ADMIN, doc_cmd["withdraw_player"]),
     (PRESENTER, {"cmd": "start", "seed": 7}),
