@@ -119,6 +119,13 @@ pub enum PlayerStatus {
     Withdrawn,
 }
 
+impl PlayerStatus {
+    /// Still to be bid for: in the pool or on the block.
+    pub fn is_open(&self) -> bool {
+        matches!(self, PlayerStatus::Available | PlayerStatus::OnBlock)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {

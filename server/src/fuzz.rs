@@ -213,10 +213,10 @@ impl House {
             *self.accepted.entry("auto_bid").or_default() += 1;
         }
         for (player, ceiling) in self.ceilings.all() {
-            let open = self.state.player(player).map(|e| &e.status);
+            let status = self.state.player(player).map(|e| &e.status);
             assert!(
-                matches!(open, Some(PlayerStatus::Available | PlayerStatus::OnBlock)),
-                "{}'s ceiling on {player} outlives its lot ({open:?}) after {after}",
+                status.is_some_and(PlayerStatus::is_open),
+                "{}'s ceiling on {player} outlives its lot ({status:?}) after {after}",
                 ceiling.team
             );
         }

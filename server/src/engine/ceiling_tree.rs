@@ -3,7 +3,7 @@
 //! part of the public record, so no export, history or replay of the log
 //! shows them.
 
-use auction_proto::{PlayerId, PlayerStatus, State, TeamCode};
+use auction_proto::{PlayerId, State, TeamCode};
 
 use super::proxy::{Ceiling, Ceilings};
 use crate::store::{Store, StoreError};
@@ -35,10 +35,7 @@ impl CeilingTree {
                 continue;
             };
             let player = PlayerId(u32::from_be_bytes(id));
-            let open = matches!(
-                state.player(player).map(|p| &p.status),
-                Some(PlayerStatus::Available | PlayerStatus::OnBlock)
-            );
+            let open = state.player(player).is_some_and(|p| p.status.is_open());
             if let (true, Ok(ceiling)) = (open, serde_json::from_slice::<Ceiling>(&v)) {
                 stored.push((player, ceiling));
             }

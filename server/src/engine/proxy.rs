@@ -13,9 +13,11 @@
 use std::collections::BTreeMap;
 
 use auction_proto::{
-    Money, Phase, PlayerId, PlayerStatus, ProxyBids, RejectCode, Rejection, State, TeamCode, Timer,
+    Money, Phase, PlayerId, ProxyBids, RejectCode, Rejection, State, TeamCode, Timer,
 };
 use serde::{Deserialize, Serialize};
+
+use super::rules::{self, no};
 
 /// One team's ceiling on one player.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,11 +114,7 @@ impl Ceilings {
             .keys()
             .copied()
             .filter(|p| {
-                Some(*p) == lot_reset
-                    || !matches!(
-                        state.player(*p).map(|e| &e.status),
-                        Some(PlayerStatus::Available | PlayerStatus::OnBlock)
-                    )
+                Some(*p) == lot_reset || !state.player(*p).is_some_and(|e| e.status.is_open())
             })
             .collect();
         for player in gone {
@@ -140,10 +138,6 @@ impl Ceilings {
     }
 }
 
-fn no(code: RejectCode, message: impl Into<String>) -> Rejection {
-    Rejection::new(code, message)
-}
-
 /// Whether `team` may set (or, with `None`, cancel) a ceiling on `player`.
 pub fn check(
     state: &State,
@@ -157,22 +151,9 @@ pub fn check(
             "proxy bids are off in this league",
         ));
     }
-    if state.team(team).is_none() {
-        return Err(no(
-            RejectCode::UnknownTeam,
-            format!("there is no team {team}"),
-        ));
-    }
-    let entry = state.player(player).ok_or_else(|| {
-        no(
-            RejectCode::UnknownPlayer,
-            format!("there is no player {player}"),
-        )
-    })?;
-    if !matches!(
-        entry.status,
-        PlayerStatus::Available | PlayerStatus::OnBlock
-    ) {
+    rules::team(state, team)?;
+    let entry = rules::player(state, player)?;
+    if !entry.status.is_open() {
         return Err(no(
             RejectCode::PlayerUnavailable,
             format!("{} is no longer in the pool", entry.player.name),
@@ -306,7 +287,8 @@ impl<'c> Top<'c> {
 
 /// The two strongest of the teams in the running: the leader, and every
 /// other holder of a ceiling that could still place the next valid bid
-/// `first`. One pass, nothing allocated: this runs after every bid.
+/// `first`. One pass, nothing allocated (but the refusal of a full squad,
+/// rare): this runs after every bid.
 fn top_two<'c>(state: &State, list: &'c [Ceiling], first: Money) -> Top<'c> {
     let leader = state.leader();
     let overseas = state
@@ -342,9 +324,7 @@ fn top_two<'c>(state: &State, list: &'c [Ceiling], first: Money) -> Top<'c> {
             }
             continue;
         }
-        let room = team.squad.len() < state.rules.squad_max as usize
-            && !(overseas && state.overseas_count(team) >= state.rules.overseas_max);
-        if room && cap >= first {
+        if cap >= first && rules::squad_room(state, team, overseas).is_ok() {
             top.offer(Side {
                 team: Some(&c.team),
                 cap,

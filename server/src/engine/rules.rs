@@ -4,7 +4,7 @@
 //! randomness (the start seed is part of the command). The engine task calls
 //! it; tests call it directly.
 
-use auction_proto::state::{Lot, Outcome, TeamState};
+use auction_proto::state::{Lot, Outcome, PlayerEntry, TeamState};
 use auction_proto::{
     Access, Actor, Command, Event, Money, Phase, PlayerId, PlayerStatus, RejectCode, Rejection,
     Rtm, RtmAction, RtmStep, Stage, State, TeamCode, Timer,
@@ -17,7 +17,7 @@ use crate::league::check_player;
 
 type Decision = Result<Event, Rejection>;
 
-fn no(code: RejectCode, message: impl Into<String>) -> Rejection {
+pub(super) fn no(code: RejectCode, message: impl Into<String>) -> Rejection {
     Rejection::new(code, message)
 }
 
@@ -86,12 +86,7 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
         Command::Nominate { player } => {
             running(state)?;
             no_lot(state)?;
-            let entry = state.player(*player).ok_or_else(|| {
-                no(
-                    RejectCode::UnknownPlayer,
-                    format!("there is no player {player}"),
-                )
-            })?;
+            let entry = self::player(state, *player)?;
             if !matches!(entry.status, PlayerStatus::Available | PlayerStatus::Unsold) {
                 return Err(no(
                     RejectCode::PlayerUnavailable,
@@ -153,12 +148,7 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
         }
         Command::ImportPlayers { csv, file } => import(state, csv, file),
         Command::EditPlayer { player } => {
-            let entry = state.player(player.id).ok_or_else(|| {
-                no(
-                    RejectCode::UnknownPlayer,
-                    format!("there is no player {}", player.id),
-                )
-            })?;
+            let entry = self::player(state, player.id)?;
             if matches!(
                 entry.status,
                 PlayerStatus::OnBlock | PlayerStatus::Sold { .. }
@@ -178,12 +168,7 @@ pub fn decide(state: &State, cmd: &Command, actor: &Actor, now_ms: u64) -> Decis
             })
         }
         Command::WithdrawPlayer { player } => {
-            let entry = state.player(*player).ok_or_else(|| {
-                no(
-                    RejectCode::UnknownPlayer,
-                    format!("there is no player {player}"),
-                )
-            })?;
+            let entry = self::player(state, *player)?;
             if matches!(
                 entry.status,
                 PlayerStatus::OnBlock | PlayerStatus::Sold { .. } | PlayerStatus::Withdrawn
@@ -315,10 +300,19 @@ fn status_text(status: &PlayerStatus) -> String {
     }
 }
 
-fn team<'a>(state: &'a State, code: &TeamCode) -> Result<&'a TeamState, Rejection> {
+pub(super) fn team<'a>(state: &'a State, code: &TeamCode) -> Result<&'a TeamState, Rejection> {
     state
         .team(code)
         .ok_or_else(|| no(RejectCode::UnknownTeam, format!("there is no team {code}")))
+}
+
+pub(super) fn player(state: &State, id: PlayerId) -> Result<&PlayerEntry, Rejection> {
+    state.player(id).ok_or_else(|| {
+        no(
+            RejectCode::UnknownPlayer,
+            format!("there is no player {id}"),
+        )
+    })
 }
 
 fn secs(s: u32) -> u64 {
@@ -507,10 +501,8 @@ fn hammer(state: &State) -> Decision {
     })
 }
 
-/// Whether `code` may add `player` to its squad at `price` (squad size,
-/// overseas places, and a purse that still completes the squad).
 /// A place in `team`'s squad (and among its overseas players, for one).
-fn squad_room(state: &State, team: &TeamState, overseas: bool) -> Result<(), Rejection> {
+pub(super) fn squad_room(state: &State, team: &TeamState, overseas: bool) -> Result<(), Rejection> {
     let rules = &state.rules;
     let code = &team.team.code;
     if team.squad.len() >= rules.squad_max as usize {
@@ -534,6 +526,8 @@ fn squad_room(state: &State, team: &TeamState, overseas: bool) -> Result<(), Rej
     Ok(())
 }
 
+/// Whether `code` may add `player` to its squad at `price` (squad size,
+/// overseas places, and a purse that still completes the squad).
 fn can_take(
     state: &State,
     code: &TeamCode,
@@ -658,13 +652,8 @@ fn rtm_raise(state: &State, code: &TeamCode, amount: Money) -> Decision {
 }
 
 /// A withdrawn player back in the pool.
-fn restore(state: &State, player: PlayerId) -> Decision {
-    let entry = state.player(player).ok_or_else(|| {
-        no(
-            RejectCode::UnknownPlayer,
-            format!("there is no player {player}"),
-        )
-    })?;
+fn restore(state: &State, id: PlayerId) -> Decision {
+    let entry = player(state, id)?;
     if entry.status != PlayerStatus::Withdrawn {
         return Err(no(
             RejectCode::PlayerUnavailable,
@@ -675,7 +664,7 @@ fn restore(state: &State, player: PlayerId) -> Decision {
             ),
         ));
     }
-    Ok(Event::PlayerRestored { player })
+    Ok(Event::PlayerRestored { player: id })
 }
 
 fn undo_sale(state: &State, now_ms: u64) -> Decision {
@@ -888,12 +877,7 @@ fn request_accelerated(state: &State, code: &TeamCode, players: &[PlayerId]) -> 
     }
     let mut seen = std::collections::HashSet::new();
     for id in players {
-        let p = state.player(*id).ok_or_else(|| {
-            no(
-                RejectCode::UnknownPlayer,
-                format!("there is no player {id}"),
-            )
-        })?;
+        let p = player(state, *id)?;
         if p.status != PlayerStatus::Unsold {
             return Err(no(
                 RejectCode::PlayerUnavailable,
