@@ -180,18 +180,13 @@ impl EngineHandle {
         request_id: Option<String>,
         command: Command,
     ) -> Result<u64, Rejection> {
-        let (reply, rx) = oneshot::channel();
-        let gone = || Rejection::new(RejectCode::Unavailable, "the auction engine is not running");
-        self.tx
-            .send(Request::Command {
-                actor,
-                request_id,
-                command,
-                reply,
-            })
-            .await
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.ask(|reply| Request::Command {
+            actor,
+            request_id,
+            command,
+            reply,
+        })
+        .await
     }
 
     /// Sets (`Some`) or cancels (`None`) `team`'s proxy-bid ceiling on
@@ -203,17 +198,23 @@ impl EngineHandle {
         player: PlayerId,
         amount: Option<Money>,
     ) -> Result<u64, Rejection> {
+        self.ask(|reply| Request::Ceiling {
+            team,
+            player,
+            amount,
+            reply,
+        })
+        .await
+    }
+
+    /// Sends a request that changes the auction and waits for its answer.
+    async fn ask(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<u64, Rejection>>) -> Request,
+    ) -> Result<u64, Rejection> {
         let (reply, rx) = oneshot::channel();
         let gone = || Rejection::new(RejectCode::Unavailable, "the auction engine is not running");
-        self.tx
-            .send(Request::Ceiling {
-                team,
-                player,
-                amount,
-                reply,
-            })
-            .await
-            .map_err(|_| gone())?;
+        self.tx.send(request(reply)).await.map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 
@@ -336,11 +337,7 @@ pub fn spawn(
     let recovered = store.recover(league)?;
     let ceiling_tree = CeilingTree::open(&store)?;
     let ceilings = ceiling_tree.load(&recovered.state)?;
-    let (book, book_rx) = watch::channel(Arc::new(Book {
-        on_block: on_block(&recovered.state, &ceilings),
-        ceilings: ceilings.clone(),
-        counted: recovered.state.rules.proxy_bids == auction_proto::ProxyBids::Counted,
-    }));
+    let (book, book_rx) = watch::channel(Arc::new(Book::new(&recovered.state, &ceilings)));
     let (bus, _) = broadcast::channel(config.broadcast_capacity);
     let durable = Arc::new(AtomicU64::new(recovered.seq));
     let reads = Arc::new(AtomicU64::new(0));
@@ -385,6 +382,16 @@ pub fn spawn(
 fn on_block(state: &State, ceilings: &Ceilings) -> Option<(PlayerId, usize)> {
     let player = state.lot.as_ref()?.player;
     Some((player, ceilings.on(player).len()))
+}
+
+impl Book {
+    fn new(state: &State, ceilings: &Ceilings) -> Book {
+        Book {
+            ceilings: ceilings.clone(),
+            on_block: on_block(state, ceilings),
+            counted: state.rules.proxy_bids == auction_proto::ProxyBids::Counted,
+        }
+    }
 }
 
 impl Engine {
@@ -624,15 +631,11 @@ impl Engine {
     /// Tells the sessions the ceilings changed (after they are durable), or
     /// that the lot on the block has a different count of them.
     fn publish_book(&mut self) {
-        let on_block = on_block(&self.state, &self.ceilings);
-        if self.book_changed || self.book.borrow().on_block != on_block {
+        if self.book_changed || self.book.borrow().on_block != on_block(&self.state, &self.ceilings)
+        {
             self.book_changed = false;
-            let counted = self.book.borrow().counted;
-            self.book.send_replace(Arc::new(Book {
-                ceilings: self.ceilings.clone(),
-                on_block,
-                counted,
-            }));
+            self.book
+                .send_replace(Arc::new(Book::new(&self.state, &self.ceilings)));
         }
     }
 
