@@ -203,6 +203,24 @@ fn example_5_equal_ceilings_go_to_the_one_set_first() {
     assert_eq!(room.leader(), ("MI".into(), 200));
 }
 
+/// A `set_ceiling` sent again (a retry after a dropped connection: its id
+/// is not remembered) changes nothing, so it keeps its place among equal
+/// ceilings; only a changed amount counts as set anew.
+#[test]
+fn setting_the_same_ceiling_again_keeps_its_place() {
+    let mut room = Room::new();
+    room.ceiling("RCB", 300).unwrap();
+    room.ceiling("CSK", 300).unwrap();
+    room.ceiling("RCB", 300).unwrap();
+    assert_eq!(room.open(ALPHA), vec![auto("RCB", 300)]);
+    let mut room = Room::new();
+    room.ceiling("RCB", 300).unwrap();
+    room.ceiling("CSK", 300).unwrap();
+    room.ceiling("RCB", 320).unwrap();
+    room.ceiling("RCB", 300).unwrap();
+    assert_eq!(room.open(ALPHA), vec![auto("CSK", 300)]);
+}
+
 #[test]
 fn example_6_a_leader_defends_with_its_own_ceiling() {
     let mut room = Room::new();

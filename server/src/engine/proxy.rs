@@ -53,8 +53,12 @@ impl Ceilings {
     }
 
     /// Sets (`Some`) or cancels (`None`) `team`'s ceiling on `player`. A
-    /// changed ceiling counts as set now.
+    /// changed ceiling counts as set now; the same one again (a retry)
+    /// changes nothing, its place among equal ceilings included.
     pub fn set(&mut self, player: PlayerId, team: &TeamCode, amount: Option<Money>) {
+        if self.get(player, team).map(|c| c.amount) == amount {
+            return;
+        }
         let list = self.by_player.entry(player).or_default();
         list.retain(|c| &c.team != team);
         if let Some(amount) = amount {
