@@ -164,11 +164,15 @@ pub(crate) struct Door {
     app: Arc<Context>,
 }
 
+/// A connection's places in its door's total and its address's count,
+/// given back when dropped.
+pub(crate) type Places = (tokio::sync::OwnedSemaphorePermit, AddressSlot);
+
 /// A connection let in, with its places held for as long as it lives.
 pub(crate) struct Admitted {
     pub stream: tokio::net::TcpStream,
     pub peer: std::net::SocketAddr,
-    pub places: (tokio::sync::OwnedSemaphorePermit, AddressSlot),
+    pub places: Places,
 }
 
 impl Door {

@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::{Connection, Shared, SshLimits};
 use crate::context::Context;
-use crate::limits::{Admitted, Door};
+use crate::limits::{Admitted, Door, Places};
 
 /// Accepts SSH connections until shutdown.
 pub(super) async fn serve(
@@ -47,10 +47,7 @@ struct Arrival {
     config: Arc<russh::server::Config>,
     shared: Shared,
     deadline: Duration,
-    _places: (
-        tokio::sync::OwnedSemaphorePermit,
-        crate::limits::AddressSlot,
-    ),
+    _places: Places,
 }
 
 impl Arrival {
@@ -79,26 +76,28 @@ impl Arrival {
         let handle = session.handle();
         let shutdown = self.app.shutdown.clone();
         tokio::pin!(session);
-        // On a stop, each session first tells its user (a second at most).
-        let restarting = "the auction server is restarting";
-        let bye = tokio::select! {
+        let stopping = tokio::select! {
             _ = &mut session => return,
-            () = shutdown.cancelled() => restarting,
+            () = shutdown.cancelled() => true,
             () = tokio::time::sleep(self.deadline) => {
                 if logged_in.load(Ordering::Relaxed) {
                     tokio::select! {
                         _ = &mut session => return,
-                        () = shutdown.cancelled() => restarting,
+                        () = shutdown.cancelled() => true,
                     }
                 } else {
                     tracing::debug!(%peer, "no SSH login in time");
-                    "log in within the time allowed"
+                    false
                 }
             }
         };
-        if bye == restarting {
+        let bye = if stopping {
+            // Each session first tells its user (a second at most).
             let _ = tokio::time::timeout(Duration::from_secs(1), &mut session).await;
-        }
+            "the auction server is restarting"
+        } else {
+            "log in within the time allowed"
+        };
         let _ = handle
             .disconnect(Disconnect::ByApplication, bye.into(), String::new())
             .await;

@@ -538,12 +538,12 @@ impl Resizes {
     }
 }
 
-/// One session: owns the terminal and the app until the owner leaves.
 /// Told to an SSH user whose session the server closes as it stops.
 pub const GOODBYE_RESTART: &str = "\r\nThe auction server is restarting. Nothing was lost: reconnect in a moment with the same ssh command.\r\n";
 /// Told to an SSH user whose login ended.
 pub const GOODBYE_ENDED: &str = "\r\nYour session has ended (the password was changed, or you were logged out): connect again to log in.\r\n";
 
+/// One session: owns the terminal and the app until the owner leaves.
 async fn run_session(
     app: Arc<Context>,
     session: Session,
