@@ -167,36 +167,35 @@ fn prune(counters: &mut HashMap<Key, Counter>, now: Instant) {
     }
 }
 
+/// How a login attempt ended.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Wrong,
+    Right,
+    /// Never checked (the server was too busy to hash it).
+    Unchecked,
+}
+
 impl Attempt {
     /// The password was wrong.
     pub fn failed(mut self) {
-        self.settle(false);
+        self.settle(Outcome::Wrong);
     }
 
     /// The password was right: this account-and-address starts afresh
     /// (the address's own count stays: a good login of one account does
     /// not excuse guesses at others).
     pub fn succeeded(mut self) {
-        self.settle(true);
+        self.settle(Outcome::Right);
     }
 
     /// The password was never checked (the server was too busy): the place
     /// is given back and nothing is counted.
     pub fn withdraw(mut self) {
-        let mut counters = self.throttle.counters();
-        for key in &self.keys {
-            if let Some(c) = counters.get_mut(key) {
-                c.in_flight = c.in_flight.saturating_sub(1);
-                if c.idle() {
-                    counters.remove(key);
-                }
-            }
-        }
-        drop(counters);
-        self.settled = true;
+        self.settle(Outcome::Unchecked);
     }
 
-    fn settle(&mut self, ok: bool) {
+    fn settle(&mut self, outcome: Outcome) {
         let now = Instant::now();
         let mut counters = self.throttle.counters();
         for key in &self.keys {
@@ -204,13 +203,13 @@ impl Attempt {
                 continue;
             };
             c.in_flight = c.in_flight.saturating_sub(1);
-            match (ok, key) {
-                (false, _) => c.fail(key.free(), now),
-                (true, Key::AccountFrom(..)) => {
+            match (outcome, key) {
+                (Outcome::Wrong, _) => c.fail(key.free(), now),
+                (Outcome::Right, Key::AccountFrom(..)) => {
                     c.failures = 0;
                     c.until = None;
                 }
-                (true, Key::Address(_)) => {}
+                (Outcome::Right, Key::Address(_)) | (Outcome::Unchecked, _) => {}
             }
             if c.idle() {
                 counters.remove(key);
@@ -225,7 +224,7 @@ impl Drop for Attempt {
     /// hanging up mid-check must not be a free guess.
     fn drop(&mut self) {
         if !self.settled {
-            self.settle(false);
+            self.settle(Outcome::Wrong);
         }
     }
 }
