@@ -18,8 +18,8 @@ use crate::prompt_parse;
 pub const BANNER_MS: u64 = 5_000;
 /// How long a message (a refusal, a confirmation) stays at the bottom.
 pub const FLASH_MS: u64 = 6_000;
-/// Events kept for the event log.
-const LOG_LINES: usize = 500;
+/// Recorded events the log tab asks for when it is first opened.
+const LOG_FIRST: usize = 500;
 /// How far back the admin may page the log (lines kept in memory).
 const LOG_KEPT: usize = 5000;
 /// Lines per page of the admin's log (`↑` `↓` on the Log tab).
@@ -452,6 +452,11 @@ impl App {
         self.clock_running() || self.ui.banner.is_some() || self.ui.flash.is_some()
     }
 
+    /// A player is on the block.
+    fn lot_open(&self) -> bool {
+        self.replica.state.as_ref().is_some_and(|s| s.lot.is_some())
+    }
+
     /// A lot clock is counting down (and has not reached zero).
     pub fn clock_running(&self) -> bool {
         self.replica.state.as_ref().is_some_and(|s| {
@@ -557,9 +562,8 @@ impl App {
     /// while a lot is open.
     fn presence(&mut self, online: Vec<String>) {
         let now: std::collections::BTreeSet<String> = online.into_iter().collect();
-        let lot_open = self.replica.state.as_ref().is_some_and(|s| s.lot.is_some());
         if let (Some(before), Some(state), true) =
-            (&self.replica.online, &self.replica.state, lot_open)
+            (&self.replica.online, &self.replica.state, self.lot_open())
         {
             let gone: Vec<String> = state
                 .teams
@@ -735,9 +739,10 @@ impl App {
         let Some(s) = &self.replica.state else {
             return Vec::new();
         };
+        let filter = crate::pool::Filter::new(&self.ui.filter);
         s.players
             .iter()
-            .filter(|p| crate::pool::matches(p, &self.ui.filter, false))
+            .filter(|p| filter.admits(p, false))
             .collect()
     }
 
@@ -892,13 +897,12 @@ impl App {
     /// `q`: at once, except that an owner or the room leaving while a lot
     /// is open is asked first (Ctrl-C always leaves at once).
     fn quit_key(&mut self) -> Vec<Effect> {
-        let lot_open = self.replica.state.as_ref().is_some_and(|s| s.lot.is_some());
         let bids = self
             .session
             .access
             .as_ref()
             .is_some_and(|a| *a != Access::Viewer);
-        if lot_open && bids {
+        if self.lot_open() && bids {
             self.ui.mode = Mode::Confirm(Confirm {
                 question: format!("Leave while {} is on the block?", self.lot_name()),
                 then: Then::Quit,
@@ -1207,7 +1211,7 @@ impl App {
                 if self.ui.tab == Tab::Log && !self.requests.history_asked {
                     // The log tab starts with the recorded history: ask once.
                     self.requests.history_asked = true;
-                    let limit = LOG_LINES as u32;
+                    let limit = LOG_FIRST as u32;
                     return vec![Effect::Send(Outgoing::History {
                         since: self.replica.seq.saturating_sub(u64::from(limit)),
                         limit,
@@ -1299,19 +1303,12 @@ impl App {
                 Vec::new()
             }
             Action::Withdraw => {
-                if let Some(p) = self
-                    .filtered_players()
-                    .get(self.ui.player_cursor)
-                    .map(|p| (p.player.id, p.player.name.clone()))
-                {
+                if let Some(p) = self.filtered_players().get(self.ui.player_cursor).map(|p| {
+                    let withdrawn = p.status == auction_proto::PlayerStatus::Withdrawn;
+                    (p.player.id, p.player.name.clone(), withdrawn)
+                }) {
                     // A withdrawn player: `w` brings him back.
-                    let withdrawn = self
-                        .replica
-                        .state
-                        .as_ref()
-                        .and_then(|s| s.player(p.0))
-                        .is_some_and(|e| e.status == auction_proto::PlayerStatus::Withdrawn);
-                    match withdrawn {
+                    match p.2 {
                         true => self.confirm(
                             format!("Bring {} back to the pool?", p.1),
                             Command::RestorePlayer { player: p.0 },

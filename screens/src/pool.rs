@@ -8,7 +8,7 @@ use auction_proto::{PlayerStatus, Role, State};
 /// How the pool is shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolQuery {
-    /// Words, all of which a player must match (see [`matches`]).
+    /// Words, all of which a player must match (see [`Filter`]).
     pub filter: String,
     /// Highest base price first, instead of the round's order.
     pub by_base: bool,
@@ -21,23 +21,38 @@ pub struct PoolRow<'a> {
     pub next_up: Option<usize>,
 }
 
-/// Whether `entry` matches every word of `filter`. A word is a role
-/// (`batter`, `bowler`, `allrounder`, `keeper`), `overseas` or `home`,
+/// A filter typed as words, all of which a player must match. A word is a
+/// role (`batter`, `bowler`, `allrounder`, `keeper`), `overseas` or `home`,
 /// `capped` or `uncapped`, a status (`available`, `unsold`, `sold`,
 /// `withdrawn`, `block`), or else a part of the name, set or country.
-/// Without a status word, sold and withdrawn players are left out only
-/// when `hide_gone` says so.
-pub fn matches(entry: &PlayerEntry, filter: &str, hide_gone: bool) -> bool {
-    let words: Vec<String> = filter
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let names_status = words.iter().any(|w| status_word(w).is_some());
-    if hide_gone && !names_status && is_gone(&entry.status) {
-        return false;
+pub struct Filter {
+    words: Vec<String>,
+    names_status: bool,
+}
+
+impl Filter {
+    /// Read once, then asked of every player.
+    pub fn new(text: &str) -> Filter {
+        let words: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let names_status = words.iter().any(|w| status_word(w).is_some());
+        Filter {
+            words,
+            names_status,
+        }
     }
-    words.iter().all(|w| word_matches(entry, w))
+
+    /// Whether `entry` matches every word. Without a status word, sold and
+    /// withdrawn players are left out only when `hide_gone` says so.
+    pub fn admits(&self, entry: &PlayerEntry, hide_gone: bool) -> bool {
+        if hide_gone && !self.names_status && is_gone(&entry.status) {
+            return false;
+        }
+        self.words.iter().all(|w| word_matches(entry, w))
+    }
 }
 
 fn is_gone(status: &PlayerStatus) -> bool {
@@ -96,10 +111,11 @@ pub fn pool<'a>(state: &'a State, query: &PoolQuery) -> Vec<PoolRow<'a>> {
         .map(|(i, p)| (p.player.id, i + 1))
         .collect();
     let place = |id| places.get(&id).copied();
+    let filter = Filter::new(&query.filter);
     let mut rows: Vec<PoolRow> = state
         .players
         .iter()
-        .filter(|e| matches(e, &query.filter, true))
+        .filter(|e| filter.admits(e, true))
         .map(|entry| PoolRow {
             entry,
             next_up: place(entry.player.id),
