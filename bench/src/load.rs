@@ -143,8 +143,6 @@ fn address(url: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("no address for {host}"))
 }
 
-/// A viewer logged in with a blocking client, then made non-blocking for
-/// the reader threads. Returns it with the seq of its welcome snapshot.
 /// What a browser fetches before the spectators' page opens its WebSocket.
 fn fetch_page(addr: SocketAddr) -> anyhow::Result<()> {
     use std::io::Read;
@@ -163,6 +161,8 @@ fn fetch_page(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A viewer logged in with a blocking client, then made non-blocking for
+/// the reader threads. Returns it with the seq of its welcome snapshot.
 fn viewer(url: &str, addr: SocketAddr, page: bool) -> anyhow::Result<(Viewer, u64)> {
     use tungstenite::client::IntoClientRequest;
     let mut request = url.into_client_request()?;

@@ -297,7 +297,6 @@ impl State {
         }
     }
 
-    /// The id the next added player gets.
     /// A new player joins the pool (and this round's queue, once started).
     fn add_player(&mut self, player: &Player) {
         let entry = PlayerEntry {
@@ -311,6 +310,7 @@ impl State {
         }
     }
 
+    /// The id the next added player gets.
     pub fn next_player_id(&self) -> PlayerId {
         PlayerId(self.players.last().map_or(1, |p| p.player.id.0 + 1))
     }

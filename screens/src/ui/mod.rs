@@ -705,7 +705,6 @@ fn squad_lines(state: &State, team: &TeamState, theme: Theme) -> Vec<Line<'stati
     lines
 }
 
-/// A team owner's console.
 /// The proxy bid on the player on the block: the team's own ceiling, or
 /// for the room (when the league counts them) how many teams hold one.
 fn ceiling_line(app: &App, player: auction_proto::PlayerId, theme: Theme) -> Option<Line<'static>> {
@@ -800,6 +799,7 @@ fn shortlist_lines(app: &App, state: &State, theme: Theme) -> Vec<Line<'static>>
         .collect()
 }
 
+/// A team owner's console.
 fn team_screen(
     frame: &mut Frame,
     area: Rect,
