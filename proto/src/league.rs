@@ -140,6 +140,20 @@ impl Role {
         }
     }
 
+    /// A role as people type it (`bat`, `batter`, `bowl`, `ar`,
+    /// `all-rounder`, `wk`, `keeper`, `wicket-keeper`...), in any case.
+    pub fn from_word(word: &str) -> Option<Role> {
+        Some(
+            match word.trim().to_lowercase().replace('_', "-").as_str() {
+                "bat" | "batter" => Role::Batter,
+                "bowl" | "bowler" => Role::Bowler,
+                "ar" | "all-rounder" | "allrounder" => Role::AllRounder,
+                "wk" | "keeper" | "wicket-keeper" | "wicketkeeper" => Role::WicketKeeper,
+                _ => return None,
+            },
+        )
+    }
+
     pub fn short(self) -> &'static str {
         match self {
             Role::Batter => "BAT",

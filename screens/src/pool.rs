@@ -70,22 +70,12 @@ fn status_word(w: &str) -> Option<fn(&PlayerStatus) -> bool> {
     })
 }
 
-fn role_word(w: &str) -> Option<Role> {
-    Some(match w {
-        "batter" | "bat" => Role::Batter,
-        "bowler" | "bowl" => Role::Bowler,
-        "allrounder" | "all-rounder" | "ar" => Role::AllRounder,
-        "keeper" | "wicketkeeper" | "wicket-keeper" | "wk" => Role::WicketKeeper,
-        _ => return None,
-    })
-}
-
 fn word_matches(entry: &PlayerEntry, w: &str) -> bool {
     let p = &entry.player;
     if let Some(is) = status_word(w) {
         return is(&entry.status);
     }
-    if let Some(role) = role_word(w) {
+    if let Some(role) = Role::from_word(w) {
         return p.role == role;
     }
     match w {

@@ -83,13 +83,8 @@ pub fn new_player(input: &str, state: &State) -> Result<auction_proto::Player, S
 }
 
 fn role_of(s: &str) -> Result<auction_proto::Role, String> {
-    Ok(match s.trim().to_lowercase().as_str() {
-        "bat" | "batter" => auction_proto::Role::Batter,
-        "bowl" | "bowler" => auction_proto::Role::Bowler,
-        "ar" | "all-rounder" | "allrounder" | "all_rounder" => auction_proto::Role::AllRounder,
-        "wk" | "keeper" | "wicket-keeper" | "wicket_keeper" => auction_proto::Role::WicketKeeper,
-        other => return Err(format!("`{other}` is not a role (bat, bowl, ar, wk)")),
-    })
+    auction_proto::Role::from_word(s)
+        .ok_or_else(|| format!("`{}` is not a role (bat, bowl, ar, wk)", s.trim()))
 }
 
 fn set_of(set: &str, state: &State) -> Result<String, String> {
