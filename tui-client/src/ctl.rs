@@ -197,19 +197,19 @@ fn print_json(raw: &str) {
     let _ = out.flush();
 }
 
-/// The shortlist the server sends after a change (or its error).
-async fn next_shortlist(
+/// Reads messages until `pick` takes one (its answer) or 10 s pass.
+pub(crate) async fn wait_for<T>(
     conn: &mut WsClient,
-) -> Result<Vec<auction_proto::msg::ShortlistEntry>, Outcome> {
+    mut pick: impl FnMut(ServerMsg) -> Option<Result<T, Outcome>>,
+) -> Result<T, Outcome> {
     let wait = async {
         loop {
-            match conn.recv_raw().await {
-                Ok((ServerMsg::Shortlist { entries }, _)) => return Ok(entries),
-                Ok((ServerMsg::Error { message, .. }, _)) => {
-                    eprintln!("rejected: {message}");
-                    return Err(Outcome::Rejected);
+            match conn.recv().await {
+                Ok(msg) => {
+                    if let Some(answer) = pick(msg) {
+                        return answer;
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => return Err(fail(e)),
             }
         }
@@ -217,6 +217,24 @@ async fn next_shortlist(
     tokio::time::timeout(std::time::Duration::from_secs(10), wait)
         .await
         .unwrap_or_else(|_| Err(fail("no answer from the server within 10 s")))
+}
+
+/// The server's error, said as a refusal.
+pub(crate) fn refused<T>(message: &str) -> Option<Result<T, Outcome>> {
+    eprintln!("rejected: {message}");
+    Some(Err(Outcome::Rejected))
+}
+
+/// The shortlist the server sends after a change (or its error).
+async fn next_shortlist(
+    conn: &mut WsClient,
+) -> Result<Vec<auction_proto::msg::ShortlistEntry>, Outcome> {
+    wait_for(conn, |msg| match msg {
+        ServerMsg::Shortlist { entries } => Some(Ok(entries)),
+        ServerMsg::Error { message, .. } => refused(&message),
+        _ => None,
+    })
+    .await
 }
 
 /// Shows or edits the team's shortlist (`current`: as the welcome gave it).

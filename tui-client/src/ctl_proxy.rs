@@ -1,13 +1,11 @@
 //! `ctl proxy`: a team's proxy-bid ceilings from the command line.
 
-use std::time::Duration;
-
 use auction_proto::msg::{CeilingEntry, ClientMsg, ServerMsg};
 use auction_proto::{Money, PlayerId, PlayerStatus, State};
 use auction_screens::lookup::find_player;
 use clap::Subcommand;
 
-use crate::ctl::{Outcome, fail};
+use crate::ctl::{Outcome, fail, refused, wait_for};
 use crate::net::WsClient;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -20,8 +18,6 @@ pub enum ProxyCmd {
     /// Take your ceiling on PLAYER back.
     Cancel { player: String },
 }
-
-const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 /// Shows or changes the team's ceilings; `conn` is logged in as a team,
 /// whose welcome said `current`.
@@ -90,28 +86,15 @@ async fn change(
 
 /// Waits for the answer to request `id`.
 async fn answer(conn: &mut WsClient, id: &str) -> Result<(), Outcome> {
-    let wait = async {
-        loop {
-            match conn.recv().await {
-                Ok(ServerMsg::Accepted { id: got, .. }) if got == id => return Ok(()),
-                Ok(ServerMsg::Rejected {
-                    id: got, message, ..
-                }) if got == id => {
-                    eprintln!("rejected: {message}");
-                    return Err(Outcome::Rejected);
-                }
-                Ok(ServerMsg::Error { message, .. }) => {
-                    eprintln!("rejected: {message}");
-                    return Err(Outcome::Rejected);
-                }
-                Ok(_) => {}
-                Err(e) => return Err(fail(e)),
-            }
-        }
-    };
-    tokio::time::timeout(ANSWER_WITHIN, wait)
-        .await
-        .unwrap_or_else(|_| Err(fail("no answer from the server within 10 s")))
+    wait_for(conn, |msg| match msg {
+        ServerMsg::Accepted { id: got, .. } if got == id => Some(Ok(())),
+        ServerMsg::Rejected {
+            id: got, message, ..
+        } if got == id => refused(&message),
+        ServerMsg::Error { message, .. } => refused(&message),
+        _ => None,
+    })
+    .await
 }
 
 /// The first `ceilings` message that `done` accepts.
@@ -119,18 +102,11 @@ async fn next_ceilings(
     conn: &mut WsClient,
     done: impl Fn(&[CeilingEntry]) -> bool,
 ) -> Result<Vec<CeilingEntry>, Outcome> {
-    let wait = async {
-        loop {
-            match conn.recv().await {
-                Ok(ServerMsg::Ceilings { ceilings }) if done(&ceilings) => return Ok(ceilings),
-                Ok(_) => {}
-                Err(e) => return Err(fail(e)),
-            }
-        }
-    };
-    tokio::time::timeout(ANSWER_WITHIN, wait)
-        .await
-        .unwrap_or_else(|_| Err(fail("no ceilings from the server within 10 s")))
+    wait_for(conn, |msg| match msg {
+        ServerMsg::Ceilings { ceilings } if done(&ceilings) => Some(Ok(ceilings)),
+        _ => None,
+    })
+    .await
 }
 
 /// One line per ceiling: the player, the amount, where the lot stands.
