@@ -41,38 +41,8 @@ pub struct State {
 
 /// A value derived from the state and remembered: equal whatever it holds,
 /// forgotten when what it derives from changes.
-#[derive(Debug)]
-struct Memo(std::sync::atomic::AtomicU64);
-
-impl Memo {
-    const UNKNOWN: u64 = u64::MAX;
-
-    fn get(&self) -> Option<u64> {
-        Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|v| *v != Memo::UNKNOWN)
-    }
-
-    fn set(&self, v: u64) {
-        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn forget(&self) {
-        self.set(Memo::UNKNOWN);
-    }
-}
-
-impl Default for Memo {
-    fn default() -> Memo {
-        Memo(std::sync::atomic::AtomicU64::new(Memo::UNKNOWN))
-    }
-}
-
-impl Clone for Memo {
-    fn clone(&self) -> Memo {
-        Memo(std::sync::atomic::AtomicU64::new(
-            self.0.load(std::sync::atomic::Ordering::Relaxed),
-        ))
-    }
-}
+#[derive(Debug, Clone, Default)]
+struct Memo(std::sync::OnceLock<Money>);
 
 impl PartialEq for Memo {
     fn eq(&self, _: &Memo) -> bool {
@@ -332,18 +302,14 @@ impl State {
 
     /// The cheapest base price in the pool: what each empty squad slot must keep.
     pub fn cheapest_base(&self) -> Money {
-        if let Some(v) = self.cheapest.get() {
-            return Money(v);
-        }
-        let v = self
-            .players
-            .iter()
-            .filter(|p| p.status != PlayerStatus::Withdrawn)
-            .map(|p| p.player.base)
-            .min()
-            .unwrap_or(Money::ZERO);
-        self.cheapest.set(v.0);
-        v
+        *self.cheapest.0.get_or_init(|| {
+            self.players
+                .iter()
+                .filter(|p| p.status != PlayerStatus::Withdrawn)
+                .map(|p| p.player.base)
+                .min()
+                .unwrap_or(Money::ZERO)
+        })
     }
 
     /// The most `team` may bid: its purse less what it must keep to reach
@@ -411,7 +377,7 @@ impl State {
                 | Event::PlayerRestored { .. }
                 | Event::AuctionReset
         ) {
-            self.cheapest.forget();
+            self.cheapest = Memo::default();
         }
         match event {
             Event::AuctionStarted { seed, queue } => {
