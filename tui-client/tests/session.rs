@@ -19,6 +19,25 @@ async fn next(rx: &mut mpsc::Receiver<NetEvent>) -> NetEvent {
         .expect("session ended")
 }
 
+/// A session of `user` with `password` to `url`: what it sends, what it
+/// hears.
+fn log_in(
+    url: &str,
+    user: &str,
+    password: &str,
+) -> (
+    mpsc::Sender<auction_screens::link::Outgoing>,
+    mpsc::Receiver<NetEvent>,
+) {
+    let link = session::spawn(Login {
+        server: url.to_string(),
+        user: user.into(),
+        password: password.into(),
+        trust: Default::default(),
+    });
+    (link.out, link.events)
+}
+
 async fn run_ctl(url: &str, user: &str, args: &[&str]) {
     let (url, user, args) = (
         url.to_string(),
@@ -42,13 +61,7 @@ async fn run_ctl(url: &str, user: &str, args: &[&str]) {
 async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start_server(dir.path());
-    let link = session::spawn(Login {
-        server: s.url.clone(),
-        user: "mi".into(),
-        password: pw("mi"),
-        trust: Default::default(),
-    });
-    let (_out, mut rx) = (link.out, link.events);
+    let (_out, mut rx) = log_in(&s.url, "mi", &pw("mi"));
     assert!(matches!(next(&mut rx).await, NetEvent::Connecting));
     match next(&mut rx).await {
         NetEvent::Welcome {
@@ -107,13 +120,7 @@ async fn reconnects_and_resumes_from_the_last_seq_after_a_server_crash() {
 async fn a_wrong_password_ends_the_session_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let s = start_server(dir.path());
-    let link = session::spawn(Login {
-        server: s.url.clone(),
-        user: "mi".into(),
-        password: "nope".into(),
-        trust: Default::default(),
-    });
-    let (_out, mut rx) = (link.out, link.events);
+    let (_out, mut rx) = log_in(&s.url, "mi", "nope");
     loop {
         match next(&mut rx).await {
             NetEvent::LoginFailed(m) => {
@@ -293,13 +300,7 @@ async fn presenter_snapshot(presenter: &mut auction_tui::net::WsClient) -> aucti
 async fn a_changed_password_ends_the_session_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let s = start_server(dir.path());
-    let link = session::spawn(Login {
-        server: s.url.clone(),
-        user: "mi".into(),
-        password: pw("mi"),
-        trust: Default::default(),
-    });
-    let (_out, mut rx) = (link.out, link.events);
+    let (_out, mut rx) = log_in(&s.url, "mi", &pw("mi"));
     while !matches!(next(&mut rx).await, NetEvent::Welcome { .. }) {}
     let mut admin = auction_tui::net::WsClient::connect(&s.url, &Default::default())
         .await
